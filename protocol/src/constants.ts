@@ -1,0 +1,57 @@
+// Protocol constants. protocol-spec.md#constants lists each of them; change both together.
+
+/** Version of the protocol this package implements (protocol-spec.md#versioning). */
+export const BSSO_VERSION = 1;
+
+/** `rel` of the page's `<link>` naming the site's BSSO endpoint (protocol-spec.md#page-markup). */
+export const PAGE_LINK_REL = 'bsso_end_point';
+/** `id` of the page's sign-in button (protocol-spec.md#page-markup). */
+export const SIGN_IN_BUTTON_ID = 'bsso_sign_in_button';
+
+/** WebFinger link relation whose href is the provider configuration document. */
+export const WEBFINGER_REL = 'https://bsso.dev/rel/provider';
+/** Media type of a WebFinger answer (RFC 7033 §10.2). */
+export const JRD_CONTENT_TYPE = 'application/jrd+json';
+
+/** JWS `typ` header of every assertion (RFC 8725 §3.11 explicit typing). */
+export const ASSERTION_TYP = 'bsso-assertion+jwt';
+/** Algorithm of association-signed assertions: HMAC with the association key. */
+export const ASSOCIATION_ALG = 'HS256';
+/** Algorithm of provider-key-signed assertions (deterministic Ed25519 signatures). */
+export const PROVIDER_KEY_ALG = 'EdDSA';
+
+/** Query parameter value that asks the site's endpoint for a challenge. */
+export const CHALLENGE_QUERY = 'challenge';
+/** Form field of the delivery POST that carries the assertion. */
+export const DELIVERY_ASSERTION_FIELD = 'assertion';
+/** Form field of the delivery POST that carries the same-origin path to return to. */
+export const DELIVERY_RETURN_TO_FIELD = 'return_to';
+
+export const limits = {
+  /** Random bytes in a nonce: 256 bits, at least the 128 the brief asks for. */
+  nonceBytes: 32,
+  /** Random bytes in an association key: 256 bits for HS256. */
+  associationKeyBytes: 32,
+  /** Random bytes in a `jti` and an association handle. */
+  idBytes: 16,
+  /** Longest assertion lifetime (`exp - iat`) a verifier accepts, in seconds. */
+  maxAssertionLifetimeSeconds: 300,
+  /** Lifetime a provider gives an assertion unless configured otherwise, in seconds. */
+  defaultAssertionLifetimeSeconds: 120,
+  /** Clock skew a verifier tolerates on `iat` and `exp`, in seconds. */
+  clockSkewSeconds: 60,
+  /** Lifetime of a site's challenge nonce, in seconds. */
+  nonceLifetimeSeconds: 300,
+  /** Longest association lifetime a site accepts, in seconds (one week). */
+  maxAssociationLifetimeSeconds: 7 * 24 * 3600,
+  /** Shortest association lifetime a site accepts, in seconds. */
+  minAssociationLifetimeSeconds: 60,
+  /** Longest encoded assertion anyone accepts, in characters. */
+  maxAssertionLength: 4096,
+  /** Longest email address, in characters (RFC 5321 §4.5.3.1.3 path limit). */
+  maxEmailLength: 254,
+  /** Largest JSON document (JRD, configuration, S2S answer) anyone reads, in bytes. */
+  maxDocumentBytes: 64 * 1024,
+  /** Largest request body any BSSO endpoint reads, in bytes. */
+  maxRequestBodyBytes: 16 * 1024,
+} as const;

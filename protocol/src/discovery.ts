@@ -1,0 +1,191 @@
+// Discovery: email domain -> WebFinger -> provider configuration (protocol-spec.md#discovery).
+import WebFinger from 'webfinger.js';
+import * as z from 'zod';
+import { BSSO_VERSION, limits, WEBFINGER_REL } from './constants.ts';
+import { type EmailAddress, parseEmail } from './email.ts';
+import { BssoError } from './errors.ts';
+import { type FetchLike, requestJson } from './http.ts';
+import { parseSecureUrl, requireSameOrigin, type UrlPolicy } from './urls.ts';
+
+/** The provider configuration document (protocol-spec.md#provider-configuration). */
+export interface ProviderConfig {
+  bsso_version: typeof BSSO_VERSION;
+  issuer: string;
+  assertion_endpoint: string;
+  association_endpoint: string;
+  verification_endpoint: string;
+  signin_endpoint: string;
+}
+
+const endpointNames = [
+  'assertion_endpoint',
+  'association_endpoint',
+  'verification_endpoint',
+  'signin_endpoint',
+] as const;
+
+// Unknown members are ignored so the document can grow without breaking old parties.
+const providerConfigSchema = z.looseObject({
+  bsso_version: z.literal(BSSO_VERSION),
+  issuer: z.string(),
+  assertion_endpoint: z.string(),
+  association_endpoint: z.string(),
+  verification_endpoint: z.string(),
+  signin_endpoint: z.string(),
+});
+
+/**
+ * Validates a configuration document fetched from `configUrl`: the issuer is the origin of
+ * that URL, and every endpoint is a secure URL on the issuer's origin.
+ */
+export function parseProviderConfig(
+  json: unknown,
+  configUrl: string,
+  policy: UrlPolicy = {},
+): ProviderConfig {
+  const parsed = providerConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new BssoError('invalid_configuration', 'The configuration document is malformed.');
+  }
+  const doc = parsed.data;
+  const from = parseSecureUrl(configUrl, policy);
+  const issuer = parseSecureUrl(doc.issuer, policy);
+  if (issuer.href !== `${issuer.origin}/` || doc.issuer !== issuer.origin) {
+    throw new BssoError('invalid_configuration', 'The issuer must be a bare origin.');
+  }
+  requireSameOrigin(from, issuer.origin);
+  const config: ProviderConfig = {
+    bsso_version: BSSO_VERSION,
+    issuer: issuer.origin,
+    assertion_endpoint: '',
+    association_endpoint: '',
+    verification_endpoint: '',
+    signin_endpoint: '',
+  };
+  for (const name of endpointNames) {
+    const url = parseSecureUrl(doc[name], policy);
+    requireSameOrigin(url, issuer.origin);
+    config[name] = url.href;
+  }
+  return config;
+}
+
+/** Builds the configuration document a provider serves at `issuer`. */
+export function createProviderConfig(
+  issuer: string,
+  paths: Record<(typeof endpointNames)[number], string>,
+): ProviderConfig {
+  return {
+    bsso_version: BSSO_VERSION,
+    issuer,
+    assertion_endpoint: new URL(paths.assertion_endpoint, issuer).href,
+    association_endpoint: new URL(paths.association_endpoint, issuer).href,
+    verification_endpoint: new URL(paths.verification_endpoint, issuer).href,
+    signin_endpoint: new URL(paths.signin_endpoint, issuer).href,
+  };
+}
+
+const jrdSchema = z.looseObject({
+  subject: z.string(),
+  links: z.array(z.looseObject({ rel: z.string(), href: z.string().optional() })).optional(),
+});
+
+/** The WebFinger resource for an address. */
+export function acctUri(email: EmailAddress): string {
+  return `acct:${email.address}`;
+}
+
+/**
+ * Picks the provider configuration URL out of a JRD for `email`: the subject must be the
+ * address asked about, and the first link with the BSSO relation must be a secure URL.
+ */
+export function configUrlFromJrd(
+  json: unknown,
+  email: EmailAddress,
+  policy: UrlPolicy = {},
+): string {
+  const parsed = jrdSchema.safeParse(json);
+  if (!parsed.success)
+    throw new BssoError('discovery_failed', 'The WebFinger answer is malformed.');
+  if (parsed.data.subject.toLowerCase() !== acctUri(email)) {
+    throw new BssoError('discovery_failed', 'The WebFinger answer is about another address.');
+  }
+  const link = parsed.data.links?.find((l) => l.rel === WEBFINGER_REL);
+  if (!link?.href) {
+    throw new BssoError('discovery_failed', `${email.domain} does not name a BSSO provider.`);
+  }
+  try {
+    return parseSecureUrl(link.href, policy).href;
+  } catch (err) {
+    throw new BssoError('discovery_failed', 'The BSSO provider link is not a secure URL.', {
+      cause: err,
+    });
+  }
+}
+
+/** The JRD a provider serves for an address of a domain it serves. */
+export function createJrd(email: EmailAddress, configUrl: string) {
+  return {
+    subject: acctUri(email),
+    links: [{ rel: WEBFINGER_REL, href: configUrl }],
+  };
+}
+
+export interface DiscoveryOptions extends UrlPolicy {
+  fetch?: FetchLike;
+  timeoutMs?: number;
+  /**
+   * Development and test override: let webfinger.js reach private and loopback addresses.
+   * Off by default.
+   */
+  allowPrivateAddresses?: boolean;
+}
+
+export interface Discovered {
+  email: EmailAddress;
+  config: ProviderConfig;
+}
+
+/**
+ * Looks the JRD up with webfinger.js: https only, no host-meta fallback, its SSRF checks on
+ * (unless the development override is set).
+ */
+export async function lookupJrd(
+  email: EmailAddress,
+  options: DiscoveryOptions = {},
+): Promise<unknown> {
+  const client = new WebFinger({
+    tls_only: true,
+    uri_fallback: false,
+    request_timeout: options.timeoutMs ?? 5000,
+    allow_private_addresses: options.allowPrivateAddresses === true,
+  });
+  try {
+    const result = await client.lookup(email.address);
+    return result.object;
+  } catch (err) {
+    throw new BssoError('discovery_failed', `WebFinger on ${email.domain} failed.`, { cause: err });
+  }
+}
+
+/** Runs discovery for an address: the provider its domain names, with its configuration. */
+export async function discoverProvider(
+  address: string,
+  options: DiscoveryOptions = {},
+): Promise<Discovered> {
+  const email = parseEmail(address);
+  const jrd = await lookupJrd(email, options);
+  const configUrl = configUrlFromJrd(jrd, email, options);
+  const answer = await requestJson(configUrl, {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxBytes: limits.maxDocumentBytes,
+  });
+  if (answer.status !== 200) {
+    throw new BssoError(
+      'discovery_failed',
+      `The configuration document answered ${answer.status}.`,
+    );
+  }
+  return { email, config: parseProviderConfig(answer.body, configUrl, options) };
+}

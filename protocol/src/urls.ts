@@ -1,0 +1,71 @@
+// URL rules shared by every party (protocol-spec.md#url-rules).
+import { BssoError } from './errors.ts';
+
+export interface UrlPolicy {
+  /**
+   * Development override: allow plain http for `localhost` and `*.localhost`.
+   * Off by default; never on in production.
+   */
+  allowLocalhostHttp?: boolean;
+}
+
+export function isLocalhostName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost');
+}
+
+/**
+ * Parses an absolute URL and requires https (or http on localhost when the policy allows
+ * it), no credentials and no fragment.
+ */
+export function parseSecureUrl(input: unknown, policy: UrlPolicy = {}): URL {
+  if (typeof input !== 'string' || input.length > 2048) {
+    throw new BssoError('insecure_url', 'A URL is missing or too long.');
+  }
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new BssoError('insecure_url', 'A URL is not a valid absolute URL.');
+  }
+  const httpAllowed = policy.allowLocalhostHttp === true && isLocalhostName(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
+    throw new BssoError('insecure_url', `A URL must use https: ${url.origin}`);
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    throw new BssoError('insecure_url', 'A URL must not carry credentials or a fragment.');
+  }
+  return url;
+}
+
+/** Requires `url` to be on `origin` exactly (scheme, host and port). */
+export function requireSameOrigin(url: URL, origin: string): void {
+  if (url.origin !== origin) {
+    throw new BssoError('origin_mismatch', `${url.origin} is not ${origin}.`);
+  }
+}
+
+/**
+ * A site's BSSO endpoint as the extension accepts it from a page: absolute, secure and on
+ * the page's own origin (protocol-spec.md#page-markup).
+ */
+export function parseEndpointForPage(href: unknown, pageUrl: string, policy: UrlPolicy = {}): URL {
+  const page = parseSecureUrl(pageUrl, policy);
+  const endpoint = parseSecureUrl(href, policy);
+  requireSameOrigin(endpoint, page.origin);
+  return endpoint;
+}
+
+/**
+ * A same-origin path to return to after sign-in, or `/`. Anything that could leave the
+ * origin (absolute URLs, `//host`, backslashes, control characters) falls back to `/`.
+ */
+export function safeReturnPath(input: unknown): string {
+  if (typeof input !== 'string' || input.length === 0 || input.length > 1024) return '/';
+  if (!input.startsWith('/') || input.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(input)) {
+    return '/';
+  }
+  const base = 'https://return-to.invalid';
+  const url = new URL(input, base);
+  if (url.origin !== base) return '/';
+  return `${url.pathname}${url.search}`;
+}
