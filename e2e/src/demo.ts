@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   if (!(await provider.accounts.list()).includes(DEMO_USER.email)) {
     await provider.accounts.create(DEMO_USER.email, DEMO_USER.password);
   }
-  const mail = await serveHttps(PROVIDER_NAME, pki, provider.app, Number(process.env.BSSO_DEMO_MAIL_PORT ?? 8443));
+  const mail = await serveHttps(
+    PROVIDER_NAME,
+    pki,
+    provider.app,
+    Number(process.env.BSSO_DEMO_MAIL_PORT ?? 8443),
+  );
   const site = await serveHttps(
     SITE_NAME,
     pki,

@@ -1,10 +1,16 @@
 // Names the browser and Node both see as real https sites on the default port, served by
 // servers on free loopback ports (../shared/design/test-topology.md).
 import { once } from 'node:events';
+import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
-import { Agent, buildConnector, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import {
+  Agent,
+  buildConnector,
+  type Dispatcher,
+  getGlobalDispatcher,
+  setGlobalDispatcher,
+} from 'undici';
 import type { TestPki } from './pki.ts';
 
 export interface HttpsSite {
@@ -15,7 +21,12 @@ export interface HttpsSite {
   close(): Promise<void>;
 }
 
-export async function serveHttps(name: string, pki: TestPki, handler: RequestListener, port = 0): Promise<HttpsSite> {
+export async function serveHttps(
+  name: string,
+  pki: TestPki,
+  handler: RequestListener,
+  port = 0,
+): Promise<HttpsSite> {
   const server = createServer({ cert: pki.certPem, key: pki.keyPem }, handler);
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -33,7 +44,10 @@ export async function serveHttps(name: string, pki: TestPki, handler: RequestLis
 }
 
 /** Chromium flags mapping each name's port 443 to its loopback port and trusting the leaf. */
-export function chromiumNetworkArgs(sites: readonly { name: string; port: number }[], pki: TestPki): string[] {
+export function chromiumNetworkArgs(
+  sites: readonly { name: string; port: number }[],
+  pki: TestPki,
+): string[] {
   const rules = sites.map((s) => `MAP ${s.name}:443 127.0.0.1:${s.port}`).join(', ');
   return [
     `--host-resolver-rules=${rules}, EXCLUDE localhost`,
@@ -46,7 +60,10 @@ export function chromiumNetworkArgs(sites: readonly { name: string; port: number
  * their loopback ports, trusting only the test CA. Returns a function restoring the previous
  * dispatcher.
  */
-export function routeNodeFetch(sites: readonly { name: string; port: number }[], pki: TestPki): () => void {
+export function routeNodeFetch(
+  sites: readonly { name: string; port: number }[],
+  pki: TestPki,
+): () => void {
   const ports = new Map(sites.map((s) => [s.name, s.port]));
   const connect = buildConnector({ ca: pki.caPem });
   const agent = new Agent({
@@ -56,7 +73,10 @@ export function routeNodeFetch(sites: readonly { name: string; port: number }[],
         callback(new Error(`test network: no route to ${options.hostname}`), null);
         return;
       }
-      connect({ ...options, hostname: '127.0.0.1', port: String(port), servername: options.hostname }, callback);
+      connect(
+        { ...options, hostname: '127.0.0.1', port: String(port), servername: options.hostname },
+        callback,
+      );
     },
   });
   const previous: Dispatcher = getGlobalDispatcher();

@@ -20,9 +20,22 @@ export function makeTestPki(names: readonly string[]): TestPki {
   try {
     run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
     run([
-      'req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '2', '-subj',
-      '/CN=BSSO throwaway test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.pem',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=BSSO throwaway test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      'ca.pem',
     ]);
     run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key']);
     run(['req', '-new', '-key', 'leaf.key', '-subj', `/CN=${names[0]}`, '-out', 'leaf.csr']);
@@ -36,8 +49,22 @@ export function makeTestPki(names: readonly string[]): TestPki {
       ].join('\n'),
     );
     run([
-      'x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', '2', '-sha256', '-extfile', 'leaf.ext', '-out', 'leaf.pem',
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      'leaf.ext',
+      '-out',
+      'leaf.pem',
     ]);
     const certPem = readFileSync(join(dir, 'leaf.pem'), 'utf8');
     const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });

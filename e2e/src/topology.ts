@@ -1,9 +1,9 @@
 // The whole BSSO world on one machine: a provider at https://mail.test, the demo site at
 // https://site.test, Node's fetch routed to them, and Chromium with the built extension.
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createProvider, type Provider } from '@bsso/email-provider';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
