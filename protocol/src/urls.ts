@@ -61,11 +61,17 @@ export function parseEndpointForPage(href: unknown, pageUrl: string, policy: Url
  */
 export function safeReturnPath(input: unknown): string {
   if (typeof input !== 'string' || input.length === 0 || input.length > 1024) return '/';
-  if (!input.startsWith('/') || input.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(input)) {
-    return '/';
-  }
+  if (!input.startsWith('/') || input.startsWith('//') || hasBackslashOrControl(input)) return '/';
   const base = 'https://return-to.invalid';
   const url = new URL(input, base);
   if (url.origin !== base) return '/';
   return `${url.pathname}${url.search}`;
+}
+
+function hasBackslashOrControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
+  }
+  return false;
 }
