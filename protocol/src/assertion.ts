@@ -193,7 +193,10 @@ export function checkAssertionClaims(claims: AssertionClaims, expect: ClaimExpec
   if (claims.aud !== expect.audience) {
     throw new BssoError('invalid_audience', 'The assertion is for another site.');
   }
-  parseEmail(claims.sub);
+  // `sub` is the normalized address (lower case), so one user never has two identities at a site.
+  if (parseEmail(claims.sub).address !== claims.sub) {
+    throw new BssoError('invalid_assertion', 'The assertion subject is not a normalized address.');
+  }
   if (claims.exp <= claims.iat || claims.exp - claims.iat > maxLifetime) {
     throw new BssoError('invalid_assertion', 'The assertion lifetime is out of range.');
   }

@@ -10,5 +10,5 @@ export function randomToken(length: number): string {
   return base64url.encode(randomBytes(length));
 }
 
-/** Unpadded base64url of 32..512 characters: the shape of every BSSO token. */
+/** Unpadded base64url of 16..512 characters: the shape of every BSSO token. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
