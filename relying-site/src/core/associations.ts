@@ -1,0 +1,103 @@
+// The site's associations (protocol-spec.md#association): created on demand, cached per
+// issuer, renewed before expiry, one request per issuer however many challenges race.
+import { BssoError, type ProviderConfig, parseAssociationAnswer } from '@bsso/protocol';
+import type { Outbound } from './outbound.ts';
+import type { AssociationCache, AssociationKey, AssociationRecord } from './stores.ts';
+
+export interface Associations {
+  /** A usable association with the provider, creating or renewing it if needed; null if none. */
+  current(config: ProviderConfig): Promise<AssociationRecord | null>;
+  /** The live key for `handle` with `issuer`; throws unknown_association / association_expired. */
+  keyFor(issuer: string, handle: string): Promise<AssociationKey>;
+  /** Forgets `handle` (the provider invalidated it). */
+  purge(issuer: string, handle: string): Promise<void>;
+}
+
+/** Renew when less than 10% of the lifetime or less than 60 s are left. */
+export function needsRenewal(key: AssociationKey, now: number): boolean {
+  const left = key.expiresAt - now;
+  return left < 60_000 || left < (key.expiresAt - key.createdAt) / 10;
+}
+
+export function createAssociations(
+  cache: AssociationCache,
+  outbound: Outbound,
+  siteOrigin: string,
+  now: () => number,
+): Associations {
+  const inFlight = new Map<string, Promise<AssociationRecord>>();
+
+  async function create(
+    config: ProviderConfig,
+    old: AssociationRecord | null,
+  ): Promise<AssociationRecord> {
+    const answer = await outbound.postJson(config.association_endpoint, { site: siteOrigin });
+    if (answer.status !== 200) {
+      throw new BssoError('provider_error', `The association request answered ${answer.status}.`);
+    }
+    const { handle, secret, expiresIn } = parseAssociationAnswer(answer.body);
+    const createdAt = now();
+    const record: AssociationRecord = {
+      issuer: config.issuer,
+      handle,
+      secret,
+      createdAt,
+      expiresAt: createdAt + expiresIn * 1000,
+    };
+    // Assertions signed with the key being replaced may still be on their way.
+    if (old && old.expiresAt > createdAt) {
+      record.previous = {
+        handle: old.handle,
+        secret: old.secret,
+        createdAt: old.createdAt,
+        expiresAt: old.expiresAt,
+      };
+    }
+    await cache.set(config.issuer, record);
+    return record;
+  }
+
+  return {
+    async current(config) {
+      const t = now();
+      const cached = await cache.get(config.issuer);
+      const live = cached && cached.expiresAt > t ? cached : null;
+      if (live && !needsRenewal(live, t)) return live;
+      let pending = inFlight.get(config.issuer);
+      if (!pending) {
+        pending = create(config, live).finally(() => inFlight.delete(config.issuer));
+        inFlight.set(config.issuer, pending);
+      }
+      try {
+        return await pending;
+      } catch {
+        // No new association: keep using a live one, else the sign-in verifies directly.
+        return live && live.expiresAt > now() ? live : null;
+      }
+    },
+
+    async keyFor(issuer, handle) {
+      const record = await cache.get(issuer);
+      const key =
+        record?.handle === handle
+          ? record
+          : record?.previous?.handle === handle
+            ? record.previous
+            : null;
+      if (!key) throw new BssoError('unknown_association', 'The association handle is unknown.');
+      if (key.expiresAt <= now()) throw new BssoError('association_expired');
+      return key;
+    },
+
+    async purge(issuer, handle) {
+      const record = await cache.get(issuer);
+      if (!record) return;
+      if (record.handle === handle) {
+        await cache.delete(issuer);
+      } else if (record.previous?.handle === handle) {
+        const { previous: _dropped, ...rest } = record;
+        await cache.set(issuer, rest);
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// @bsso/relying-site/core: accept BSSO sign-in from any Node.js server, no framework needed.
+export { type Associations, needsRenewal } from './associations.ts';
+export {
+  BROWSER_COOKIE,
+  browserCookie,
+  clearSessionCookie,
+  readCookie,
+  SESSION_COOKIE,
+  sessionCookie,
+} from './cookies.ts';
+export {
+  checkContentType,
+  checkDeclaredLength,
+  type DeliveryForm,
+  parseDeliveryForm,
+  readBody,
+} from './delivery.ts';
+export type { Discovery, DiscoveryPolicy } from './discovery.ts';
+export {
+  createMemoryAssociationCache,
+  createMemoryDiscoveryCache,
+  createMemoryNonceStore,
+  createMemorySessionStore,
+  createMemoryStores,
+} from './memory-stores.ts';
+export type { ResolvedEndpoint, SiteCoreOptions } from './options.ts';
+export {
+  createOutbound,
+  createSemaphore,
+  type Outbound,
+  type OutboundOptions,
+} from './outbound.ts';
+export {
+  type ChallengeInput,
+  createSiteCore,
+  type Sessions,
+  type SignedIn,
+  type SiteCore,
+} from './site-core.ts';
+export type * from './stores.ts';
+export type { VerifiedAssertion } from './verify.ts';

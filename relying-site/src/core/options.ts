@@ -1,0 +1,50 @@
+// Options of the site core, validated once when the core is created.
+import { parseSecureUrl } from '@bsso/protocol';
+import type { DiscoveryPolicy } from './discovery.ts';
+import type { OutboundOptions } from './outbound.ts';
+import type { SiteStores } from './stores.ts';
+
+export interface SiteCoreOptions {
+  /** Absolute URL of the site's BSSO endpoint, e.g. 'https://site.test/bsso'. */
+  endpoint: string;
+  /**
+   * 'association' (default): associate with providers and verify assertions locally,
+   * falling back to direct verification when no association is usable.
+   * 'direct': always ask the provider.
+   */
+  verification?: 'association' | 'direct';
+  /** Storage adapters; memory by default (one process only). */
+  stores?: Partial<SiteStores>;
+  discovery?: DiscoveryPolicy;
+  outbound?: OutboundOptions;
+  /** Session lifetime in seconds. Default 8 hours. */
+  sessionTtlSeconds?: number;
+  /** Challenge nonce lifetime in seconds. Default 300. */
+  nonceTtlSeconds?: number;
+  /** Tolerated clock skew on assertion times, in seconds. Default 60. */
+  clockSkewSeconds?: number;
+  /** Current time in ms; injected by tests. Default Date.now. */
+  now?: () => number;
+}
+
+export interface ResolvedEndpoint {
+  /** The endpoint URL exactly: the audience assertions must name. */
+  href: string;
+  origin: string;
+  pathname: string;
+}
+
+export function resolveEndpoint(
+  endpoint: unknown,
+  allowLocalhostHttp: boolean | undefined,
+): ResolvedEndpoint {
+  const url = parseSecureUrl(endpoint, { allowLocalhostHttp: allowLocalhostHttp === true });
+  if (url.search !== '') throw new TypeError('The BSSO endpoint must not have a query.');
+  return { href: url.href, origin: url.origin, pathname: url.pathname };
+}
+
+export function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number.`);
+  return v;
+}

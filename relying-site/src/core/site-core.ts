@@ -1,0 +1,138 @@
+// The framework-free site core: challenge, verification and sessions. The Express router
+// (../express) and any other server wrap it.
+import {
+  type ChallengeAnswer,
+  createNonce,
+  limits,
+  parseDomain,
+  randomToken,
+} from '@bsso/protocol';
+import { type Associations, createAssociations } from './associations.ts';
+import { createDiscovery, type Discovery } from './discovery.ts';
+import { createMemoryStores } from './memory-stores.ts';
+import {
+  positive,
+  type ResolvedEndpoint,
+  resolveEndpoint,
+  type SiteCoreOptions,
+} from './options.ts';
+import { createOutbound } from './outbound.ts';
+import type { SessionRecord, SiteStores } from './stores.ts';
+import { type VerifiedAssertion, verifyAssertion } from './verify.ts';
+
+export interface ChallengeInput {
+  browserId: string;
+  /** The email domain the user chose; its provider's association handle is returned. */
+  domain: unknown;
+}
+
+export interface SignedIn {
+  email: string;
+  sessionId: string;
+  /** Session lifetime in seconds (for the cookie's Max-Age). */
+  maxAgeSeconds: number;
+}
+
+export interface Sessions {
+  /** A new session under a fresh random id (never reuses an id the browser had). */
+  create(email: string): Promise<{ id: string; maxAgeSeconds: number }>;
+  get(id: string | undefined): Promise<SessionRecord | null>;
+  destroy(id: string | undefined): Promise<void>;
+}
+
+export interface SiteCore {
+  readonly endpoint: ResolvedEndpoint;
+  readonly stores: SiteStores;
+  readonly discovery: Discovery;
+  readonly associations: Associations;
+  readonly sessions: Sessions;
+  /** A new random browser id for the binding cookie. */
+  newBrowserId(): string;
+  challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
+  /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */
+  verify(input: { browserId: string | undefined; assertion: string }): Promise<VerifiedAssertion>;
+}
+
+export function createSiteCore(options: SiteCoreOptions): SiteCore {
+  const now = options.now ?? Date.now;
+  const endpoint = resolveEndpoint(options.endpoint, options.discovery?.allowLocalhostHttp);
+  const mode = options.verification ?? 'association';
+  if (mode !== 'association' && mode !== 'direct') {
+    throw new TypeError("verification must be 'association' or 'direct'.");
+  }
+  const sessionTtl = positive(options.sessionTtlSeconds, 8 * 3600, 'sessionTtlSeconds');
+  const nonceTtl = positive(options.nonceTtlSeconds, limits.nonceLifetimeSeconds, 'nonceTtl');
+  const skew = options.clockSkewSeconds ?? limits.clockSkewSeconds;
+  const stores: SiteStores = { ...createMemoryStores(now), ...options.stores };
+  const outbound = createOutbound(options.outbound);
+  const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
+  const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
+
+  const sessions: Sessions = {
+    async create(email) {
+      const id = randomToken(limits.idBytes * 2);
+      const createdAt = now();
+      await stores.sessions.create(id, {
+        email,
+        createdAt,
+        expiresAt: createdAt + sessionTtl * 1000,
+      });
+      return { id, maxAgeSeconds: sessionTtl };
+    },
+    async get(id) {
+      if (id === undefined) return null;
+      const record = await stores.sessions.get(id);
+      return record && record.expiresAt > now() ? record : null;
+    },
+    async destroy(id) {
+      if (id !== undefined) await stores.sessions.destroy(id);
+    },
+  };
+
+  return {
+    endpoint,
+    stores,
+    discovery,
+    associations,
+    sessions,
+    newBrowserId: () => randomToken(limits.idBytes * 2),
+
+    async challenge({ browserId, domain }) {
+      const name = parseDomain(domain);
+      const nonce = createNonce();
+      let handle: string | undefined;
+      let issuer: string | undefined;
+      if (mode === 'association') {
+        // A provider that cannot be found or associated with leaves direct verification.
+        try {
+          const config = await discovery.forDomain(name);
+          issuer = config.issuer;
+          handle = (await associations.current(config))?.handle;
+        } catch {
+          handle = undefined;
+        }
+      }
+      const expiresAt = now() + nonceTtl * 1000;
+      await stores.nonces.put(
+        nonce,
+        issuer ? { browserId, issuer, expiresAt } : { browserId, expiresAt },
+      );
+      return handle ? { nonce, handle, expires_in: nonceTtl } : { nonce, expires_in: nonceTtl };
+    },
+
+    verify(input) {
+      return verifyAssertion(
+        {
+          audience: endpoint.href,
+          nonces: stores.nonces,
+          discovery,
+          associations,
+          outbound,
+          now,
+          clockSkewSeconds: skew,
+        },
+        input,
+      );
+    },
+  };
+}

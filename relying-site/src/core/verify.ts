@@ -1,0 +1,109 @@
+// Verification of a delivered assertion, the spec's steps in order
+// (protocol-spec.md#site-verification). Each step throws a BssoError with its code.
+import {
+  ASSOCIATION_ALG,
+  type AssertionClaims,
+  BssoError,
+  checkAssertionClaims,
+  type DecodedAssertion,
+  decodeAssertion,
+  type ProviderConfig,
+  parseEmail,
+  verifyAssociationSignature,
+} from '@bsso/protocol';
+import type { Associations } from './associations.ts';
+import { verifyDirectly } from './direct.ts';
+import type { Discovery } from './discovery.ts';
+import type { Outbound } from './outbound.ts';
+import type { NonceStore } from './stores.ts';
+
+export interface VerifyContext {
+  audience: string;
+  nonces: NonceStore;
+  discovery: Discovery;
+  associations: Associations;
+  outbound: Outbound;
+  now: () => number;
+  clockSkewSeconds: number;
+}
+
+export interface VerifyInput {
+  /** The browser binding cookie of the request; undefined when the browser sent none. */
+  browserId: string | undefined;
+  assertion: string;
+}
+
+export interface VerifiedAssertion {
+  email: string;
+  issuer: string;
+  claims: AssertionClaims;
+}
+
+export async function verifyAssertion(
+  ctx: VerifyContext,
+  input: VerifyInput,
+): Promise<VerifiedAssertion> {
+  const decoded = decodeAssertion(input.assertion); // step 2: shape only, no crypto
+  await consumeNonce(ctx, decoded.claims.nonce, input.browserId); // step 3
+  const config = await authoritativeProvider(ctx, decoded.claims); // step 4
+  checkAssertionClaims(decoded.claims, {
+    issuer: config.issuer,
+    audience: ctx.audience,
+    now: ctx.now(),
+    clockSkewSeconds: ctx.clockSkewSeconds,
+  }); // step 5
+  await checkSignature(ctx, config, input.assertion, decoded); // step 6
+  return { email: decoded.claims.sub, issuer: config.issuer, claims: decoded.claims };
+}
+
+/** The nonce exists, is unexpired and belongs to this browser; consumed whatever follows. */
+async function consumeNonce(
+  ctx: VerifyContext,
+  nonce: string,
+  browserId: string | undefined,
+): Promise<void> {
+  const record = await ctx.nonces.consume(nonce);
+  if (!record || record.expiresAt <= ctx.now() || browserId === undefined) {
+    throw new BssoError('invalid_nonce', 'The sign-in request is unknown or was already used.');
+  }
+  if (record.browserId !== browserId) {
+    throw new BssoError('invalid_nonce', 'The sign-in was started in another browser.');
+  }
+}
+
+/** Only the provider the address's domain names may speak for it. */
+async function authoritativeProvider(
+  ctx: VerifyContext,
+  claims: AssertionClaims,
+): Promise<ProviderConfig> {
+  const email = parseEmail(claims.sub);
+  if (email.address !== claims.sub) {
+    throw new BssoError('invalid_assertion', 'The assertion subject is not normalized.');
+  }
+  const config = await ctx.discovery.forDomain(email.domain, email.address);
+  if (config.issuer !== claims.iss) {
+    throw new BssoError(
+      'invalid_issuer',
+      'The assertion issuer is not the provider of its domain.',
+    );
+  }
+  return config;
+}
+
+/** HS256 against the site's own association cache (never forwarded); EdDSA directly. */
+async function checkSignature(
+  ctx: VerifyContext,
+  config: ProviderConfig,
+  token: string,
+  { header, claims }: DecodedAssertion,
+): Promise<void> {
+  if (header.alg === ASSOCIATION_ALG) {
+    const key = await ctx.associations.keyFor(config.issuer, header.kid);
+    await verifyAssociationSignature(token, key.secret);
+    return;
+  }
+  await verifyDirectly(ctx.outbound, config, token, claims);
+  if (claims.invalidate_handle !== undefined) {
+    await ctx.associations.purge(config.issuer, claims.invalidate_handle);
+  }
+}
