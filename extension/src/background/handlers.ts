@@ -1,0 +1,244 @@
+// The background's one handler map: every message is validated, its sender checked, and
+// answered with a result object. No browser API is imported here; index.ts injects them.
+import {
+  type ChallengeAnswer,
+  type FetchLike,
+  parseAssertionAnswer,
+  parseChallengeAnswer,
+  parseEmail,
+  requestJson,
+} from '@bsso/protocol';
+import { type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
+import {
+  type AssertMessage,
+  type BeginMessage,
+  type ChooseMessage,
+  type DiscoverMessage,
+  type Failure,
+  failure,
+  type Message,
+  type MessageType,
+  parseMessage,
+  type ResultFor,
+} from '../shared/messages.ts';
+import { endpointForPage, originOf, resolveEmailChoice, toFailure } from '../shared/rules.ts';
+import {
+  readPreferences,
+  recordConnectedSite,
+  rememberSiteChoice,
+  type StorageAreaLike,
+} from '../shared/storage.ts';
+import type { Chooser } from './chooser.ts';
+import type { DiscoveryLookup } from './discovery-cache.ts';
+import type { FlowState, FlowStore } from './flow.ts';
+import type { SignInPopup } from './popup.ts';
+
+/** What the background knows about a message's sender (runtime.MessageSender). */
+export interface SenderLike {
+  id?: string;
+  url?: string;
+  frameId?: number;
+  tab?: { id?: number };
+}
+
+export interface BackgroundDeps {
+  /** browser.storage.local: preferences and caches. */
+  local: StorageAreaLike;
+  /** browser.storage.session: chooser requests. */
+  session: StorageAreaLike;
+  flows: FlowStore;
+  discovery: DiscoveryLookup;
+  chooser: Chooser;
+  signIn: SignInPopup;
+  openOptions: () => Promise<void>;
+  fetch: FetchLike;
+  now: () => number;
+  /** The extension's own origin, e.g. chrome-extension://<id>. */
+  extensionOrigin: string;
+  /** The chooser page's URL without query. */
+  chooserUrl: string;
+  /** Budget of each request to the provider, in ms. Default 15 s. */
+  networkTimeoutMs?: number;
+}
+
+export type Handlers = {
+  [K in MessageType]: (
+    message: Extract<Message, { type: K }>,
+    sender: SenderLike,
+  ) => Promise<ResultFor<K>>;
+};
+
+/**
+ * The tab a content-script message comes from, if it may speak for `endpoint`: a tab's top
+ * frame whose page is on the endpoint's origin, under the same https rule the page obeys.
+ */
+export function contentSenderTab(sender: SenderLike, endpoint: string): number | Failure {
+  const tabId = sender.tab?.id;
+  if (tabId === undefined || sender.frameId !== 0 || sender.url === undefined) {
+    return failure('sender_rejected');
+  }
+  const checked = endpointForPage(endpoint, sender.url);
+  if (!checked.ok) return checked;
+  if (checked.endpoint !== endpoint) return failure('sender_rejected');
+  return tabId;
+}
+
+/** True when the sender is one of the extension's own pages (optionally a given page). */
+export function isExtensionPage(sender: SenderLike, origin: string, page?: string): boolean {
+  if (sender.url === undefined || originOf(sender.url) !== origin) return false;
+  return page === undefined || sender.url.split(/[?#]/)[0] === page;
+}
+
+export function createHandlers(deps: BackgroundDeps): Handlers {
+  const timeoutMs = deps.networkTimeoutMs ?? 15_000;
+
+  const requestAssertion = async (flow: FlowState, challenge: ChallengeAnswer) => {
+    const body: Record<string, string> = {
+      email: flow.email ?? '',
+      audience: flow.endpoint,
+      nonce: challenge.nonce,
+    };
+    if (challenge.handle !== undefined) body.handle = challenge.handle;
+    const answer = await requestJson(flow.assertionEndpoint ?? '', {
+      fetch: deps.fetch,
+      method: 'POST',
+      credentials: 'include',
+      body,
+      timeoutMs,
+    });
+    return parseAssertionAnswer(answer.status, answer.body, flow.issuer ?? '');
+  };
+
+  const pickEmail = async (site: string): Promise<string | Failure> => {
+    const choice = resolveEmailChoice(await readPreferences(deps.local), site);
+    if (choice.kind === 'email') return choice.email;
+    if (choice.kind === 'none') {
+      await deps.openOptions().catch(() => undefined);
+      return failure('no_email');
+    }
+    return (await deps.chooser.open(site)) ?? failure('no_email');
+  };
+
+  const begin = async (
+    message: BeginMessage,
+    sender: SenderLike,
+  ): Promise<ResultFor<'content-to-background:begin'>> => {
+    const tabId = contentSenderTab(sender, message.endpoint);
+    if (typeof tabId !== 'number') return tabId;
+    const started = await deps.flows.apply(tabId, { kind: 'begin', endpoint: message.endpoint });
+    if (!started.ok) return failure(started.code);
+    try {
+      const email = await pickEmail(new URL(message.endpoint).origin);
+      if (typeof email !== 'string') {
+        await deps.flows.apply(tabId, { kind: 'end' });
+        return email;
+      }
+      const provider = await deps.discovery(email);
+      const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
+      if (!next.ok) return failure(next.code);
+      return { ok: true, email, domain: parseEmail(email).domain, issuer: provider.issuer };
+    } catch (err) {
+      await deps.flows.apply(tabId, { kind: 'end' });
+      return toFailure(err);
+    }
+  };
+
+  const assert = async (
+    message: AssertMessage,
+    sender: SenderLike,
+  ): Promise<ResultFor<'content-to-background:assert'>> => {
+    const tabId = contentSenderTab(sender, message.endpoint);
+    if (typeof tabId !== 'number') return tabId;
+    let challenge: ChallengeAnswer;
+    try {
+      challenge = parseChallengeAnswer(message.challenge);
+    } catch {
+      await deps.flows.apply(tabId, { kind: 'end' });
+      return failure('challenge_failed');
+    }
+    const started = await deps.flows.apply(tabId, { kind: 'assert', endpoint: message.endpoint });
+    if (!started.ok || started.state === undefined) return failure('no_flow');
+    const flow = started.state;
+    try {
+      let answer = await requestAssertion(flow, challenge);
+      if (answer.kind === 'login_required') {
+        await deps.flows.apply(tabId, { kind: 'login_required' });
+        await deps.signIn(answer.signinUrl, flow.issuer ?? '');
+        const back = await deps.flows.apply(tabId, { kind: 'popup_closed' });
+        if (!back.ok) return failure('login_cancelled');
+        answer = await requestAssertion(flow, challenge);
+        if (answer.kind === 'login_required') return failure('login_cancelled');
+      }
+      if (answer.kind === 'wrong_account') return failure('wrong_account');
+      await recordConnectedSite(deps.local, {
+        email: flow.email ?? '',
+        site: new URL(flow.endpoint).origin,
+        time: deps.now(),
+      });
+      return { ok: true, assertion: answer.assertion };
+    } catch (err) {
+      return toFailure(err);
+    } finally {
+      await deps.flows.apply(tabId, { kind: 'end' });
+    }
+  };
+
+  const choose = async (
+    message: ChooseMessage,
+    sender: SenderLike,
+  ): Promise<ResultFor<'chooser-to-background:choose'>> => {
+    if (!isExtensionPage(sender, deps.extensionOrigin, deps.chooserUrl)) {
+      return failure('sender_rejected');
+    }
+    const key = chooserKey(message.requestId);
+    const request = (await deps.session.get(key))[key] as ChooserRequest | undefined;
+    if (!request || typeof request.site !== 'string' || request.expiresAt < deps.now()) {
+      return failure('no_flow');
+    }
+    const prefs = await readPreferences(deps.local);
+    if (message.email !== null && !prefs.emails.includes(message.email)) {
+      return failure('no_email');
+    }
+    if (message.email !== null && message.remember) {
+      await rememberSiteChoice(deps.local, request.site, message.email);
+    }
+    deps.chooser.answer(message.requestId, message.email);
+    return { ok: true };
+  };
+
+  const discover = async (
+    message: DiscoverMessage,
+    sender: SenderLike,
+  ): Promise<ResultFor<'options-to-background:discover'>> => {
+    if (!isExtensionPage(sender, deps.extensionOrigin)) return failure('sender_rejected');
+    try {
+      const email = parseEmail(message.email).address;
+      const provider = await deps.discovery(email);
+      return { ok: true, email, issuer: provider.issuer };
+    } catch (err) {
+      return toFailure(err);
+    }
+  };
+
+  return {
+    'content-to-background:begin': begin,
+    'content-to-background:assert': assert,
+    'chooser-to-background:choose': choose,
+    'options-to-background:discover': discover,
+  };
+}
+
+/** Validates a raw message and runs its handler; malformed messages get `invalid_request`. */
+export function dispatch(
+  handlers: Handlers,
+  raw: unknown,
+  sender: SenderLike,
+): Promise<ResultFor<MessageType>> {
+  const message = parseMessage(raw);
+  if (message === undefined) return Promise.resolve(failure('invalid_request'));
+  const handler = handlers[message.type] as (
+    m: Message,
+    s: SenderLike,
+  ) => Promise<ResultFor<MessageType>>;
+  return handler(message, sender).catch((err: unknown) => toFailure(err));
+}

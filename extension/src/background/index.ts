@@ -1,0 +1,53 @@
+// Service worker entry: wires browser APIs into the handlers. No state lives here; flows are
+// in storage.session, preferences and caches in storage.local.
+import { discoverProvider } from '@bsso/protocol';
+import browser, { type Runtime } from 'webextension-polyfill';
+import { createChooser } from './chooser.ts';
+import { createDiscoveryCache } from './discovery-cache.ts';
+import { createFlowStore } from './flow.ts';
+import { createHandlers, dispatch } from './handlers.ts';
+import { createSignInPopup } from './popup.ts';
+
+const CHOOSER_PAGE = 'src/chooser/index.html';
+
+function start(): void {
+  const now = () => Date.now();
+  const local = browser.storage.local;
+  const session = browser.storage.session;
+  const flows = createFlowStore(session, now);
+  const chooserUrl = browser.runtime.getURL(CHOOSER_PAGE);
+  const handlers = createHandlers({
+    local,
+    session,
+    flows,
+    discovery: createDiscoveryCache({
+      area: local,
+      now,
+      discover: (email) => discoverProvider(email, { timeoutMs: 15_000 }),
+    }),
+    chooser: createChooser({
+      windows: browser.windows,
+      runtime: browser.runtime,
+      session,
+      pageUrl: chooserUrl,
+      now,
+    }),
+    signIn: createSignInPopup({
+      windows: browser.windows,
+      tabs: browser.tabs,
+      runtime: browser.runtime,
+    }),
+    openOptions: () => browser.runtime.openOptionsPage(),
+    fetch: (input, init) => fetch(input, init),
+    now,
+    extensionOrigin: new URL(browser.runtime.getURL('')).origin,
+    chooserUrl,
+  });
+  browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
+    dispatch(handlers, message, sender),
+  );
+  // A closed tab's flow can never finish.
+  browser.tabs.onRemoved.addListener((tabId) => void flows.clear(tabId));
+}
+
+start();

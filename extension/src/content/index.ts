@@ -1,0 +1,115 @@
+// Content script (top frame): finds the page's BSSO link and button, runs the flow on a
+// trusted click. Costs one lookup on pages without BSSO (plus a coalesced observer until found).
+import { challengeUrl, PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
+import browser from 'webextension-polyfill';
+import type { Failure, Message, MessageType, ResultFor } from '../shared/messages.ts';
+import { endpointForPage } from '../shared/rules.ts';
+import { deliverAssertion } from './deliver.ts';
+import { failureText, showNotice } from './notice.ts';
+
+const LINK_SELECTOR = `link[rel~="${PAGE_LINK_REL}"]`;
+const CHALLENGE_TIMEOUT_MS = 15_000;
+
+function send<T extends MessageType>(message: Extract<Message, { type: T }>) {
+  return browser.runtime.sendMessage(message) as Promise<ResultFor<T>>;
+}
+
+class FlowError extends Error {
+  readonly failure: Failure;
+  readonly email: string | undefined;
+  constructor(failure: Failure, email?: string) {
+    super(failure.code);
+    this.failure = failure;
+    this.email = email;
+  }
+}
+
+/** GETs the challenge from the page context (first-party, the site's cookies included). */
+async function fetchChallenge(endpoint: string, domain: string): Promise<unknown> {
+  const response = await fetch(challengeUrl(endpoint, domain), {
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+    redirect: 'error',
+    cache: 'no-store',
+    signal: AbortSignal.timeout(CHALLENGE_TIMEOUT_MS),
+  });
+  if (response.status !== 200) throw new Error('challenge status');
+  return response.json();
+}
+
+async function runFlow(): Promise<void> {
+  const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
+  if (!link) throw new FlowError({ ok: false, code: 'invalid_request' });
+  // Same-origin https endpoint only; otherwise no network call at all.
+  const page = endpointForPage(link.href, location.href);
+  if (!page.ok) throw new FlowError(page);
+  const endpoint = page.endpoint;
+  const begun = await send({ type: 'content-to-background:begin', endpoint });
+  if (!begun.ok) throw new FlowError(begun);
+  let challenge: unknown;
+  try {
+    challenge = await fetchChallenge(endpoint, begun.domain);
+  } catch {
+    throw new FlowError({ ok: false, code: 'challenge_failed' }, begun.email);
+  }
+  const asserted = await send({
+    type: 'content-to-background:assert',
+    endpoint,
+    challenge,
+  });
+  if (!asserted.ok) throw new FlowError(asserted, begun.email);
+  deliverAssertion(endpoint, asserted.assertion, `${location.pathname}${location.search}`);
+}
+
+function watch(): void {
+  let running = false;
+  const onClick = (event: MouseEvent) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const button = target?.closest(`#${SIGN_IN_BUTTON_ID}`);
+    if (!button || !event.isTrusted) return;
+    event.preventDefault();
+    if (running) return;
+    running = true;
+    button.setAttribute('aria-busy', 'true');
+    runFlow()
+      .catch((err: unknown) => {
+        const f = err instanceof FlowError ? err.failure : { code: 'server_error' };
+        showNotice(failureText(f.code, err instanceof FlowError ? err.email : undefined));
+        button.removeAttribute('aria-busy');
+      })
+      .finally(() => {
+        running = false;
+      });
+  };
+  // Delegated on the document so a re-rendered button keeps working.
+  document.addEventListener('click', onClick, true);
+}
+
+function found(): boolean {
+  return (
+    document.getElementById(SIGN_IN_BUTTON_ID) !== null && !!document.querySelector(LINK_SELECTOR)
+  );
+}
+
+function main(): void {
+  if (window.top !== window) return;
+  if (found()) {
+    watch();
+    return;
+  }
+  // Pages that add the markup later: check at most every 50 ms, stop once found.
+  let scheduled = false;
+  const observer = new MutationObserver(() => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      scheduled = false;
+      if (!found()) return;
+      observer.disconnect();
+      watch();
+    }, 50);
+  });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+}
+
+main();

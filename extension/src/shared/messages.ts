@@ -1,0 +1,125 @@
+// Typed messages between the extension's parts. Each name says its direction; every answer is
+// `{ ok: true, ... } | { ok: false, code, message? }` because the polyfill strips error classes.
+import { type ErrorCode, parseEmail, TOKEN_PATTERN } from '@bsso/protocol';
+
+/** Failure codes: the protocol's error codes plus the extension's own. */
+export type FailureCode =
+  | ErrorCode
+  | 'no_email'
+  | 'busy'
+  | 'no_flow'
+  | 'login_cancelled'
+  | 'sender_rejected'
+  | 'challenge_failed';
+
+export interface Failure {
+  ok: false;
+  code: FailureCode;
+  message?: string;
+}
+
+export interface BeginMessage {
+  type: 'content-to-background:begin';
+  /** The site's endpoint URL, already checked against the page by the content script. */
+  endpoint: string;
+}
+
+export interface AssertMessage {
+  type: 'content-to-background:assert';
+  endpoint: string;
+  /**
+   * The site's challenge answer as received; the background reads it with
+   * parseChallengeAnswer, which keeps the schema library out of the content script.
+   */
+  challenge: unknown;
+}
+
+export interface ChooseMessage {
+  type: 'chooser-to-background:choose';
+  requestId: string;
+  /** The picked address, or null when the user cancelled. */
+  email: string | null;
+  remember: boolean;
+}
+
+export interface DiscoverMessage {
+  type: 'options-to-background:discover';
+  email: string;
+}
+
+export type Message = BeginMessage | AssertMessage | ChooseMessage | DiscoverMessage;
+export type MessageType = Message['type'];
+
+export interface ResultMap {
+  'content-to-background:begin': { ok: true; email: string; domain: string; issuer: string };
+  'content-to-background:assert': { ok: true; assertion: string };
+  'chooser-to-background:choose': { ok: true };
+  'options-to-background:discover': { ok: true; email: string; issuer: string };
+}
+
+export type ResultFor<T extends MessageType> = ResultMap[T] | Failure;
+
+export function failure(code: FailureCode, message?: string): Failure {
+  return message === undefined ? { ok: false, code } : { ok: false, code, message };
+}
+
+const MAX_URL = 2048;
+const MAX_CHALLENGE = 4096;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
+  return Object.keys(value).every((k) => allowed.includes(k));
+}
+
+function isUrlString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_URL;
+}
+
+function isToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN_PATTERN.test(value);
+}
+
+function isEmail(value: unknown): value is string {
+  try {
+    parseEmail(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates an incoming message: known type, exactly the members it may have, each of the
+ * right shape. Anything else is `undefined` and answered with `invalid_request`.
+ */
+export function parseMessage(value: unknown): Message | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case 'content-to-background:begin':
+      if (!onlyKeys(value, ['type', 'endpoint']) || !isUrlString(value.endpoint)) return undefined;
+      return { type: value.type, endpoint: value.endpoint };
+    case 'content-to-background:assert':
+      if (!onlyKeys(value, ['type', 'endpoint', 'challenge'])) return undefined;
+      if (!isUrlString(value.endpoint) || !isRecord(value.challenge)) return undefined;
+      if (JSON.stringify(value.challenge).length > MAX_CHALLENGE) return undefined;
+      return { type: value.type, endpoint: value.endpoint, challenge: value.challenge };
+    case 'chooser-to-background:choose':
+      if (!onlyKeys(value, ['type', 'requestId', 'email', 'remember'])) return undefined;
+      if (!isToken(value.requestId) || typeof value.remember !== 'boolean') return undefined;
+      if (value.email !== null && !isEmail(value.email)) return undefined;
+      return {
+        type: value.type,
+        requestId: value.requestId,
+        email: value.email,
+        remember: value.remember,
+      };
+    case 'options-to-background:discover':
+      if (!onlyKeys(value, ['type', 'email']) || typeof value.email !== 'string') return undefined;
+      return { type: value.type, email: value.email };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+// Pure rules of the extension: which endpoint a page may name, which address to use, when the
+// sign-in popup is done. No browser APIs here, so node:test can run them.
+import { BssoError, isLocalhostName, parseEndpointForPage } from '@bsso/protocol';
+import { type Failure, failure } from './messages.ts';
+
+/** Query member the provider puts on its own URL when a popup sign-in is finished. */
+export const POPUP_DONE_PARAM = 'bsso_popup';
+export const POPUP_DONE_VALUE = 'done';
+
+/** Any thrown value as a failure result; unexpected errors keep their message hidden. */
+export function toFailure(err: unknown): Failure {
+  if (err instanceof BssoError) return failure(err.code, err.message);
+  return failure('server_error');
+}
+
+/**
+ * The endpoint a page names, as the extension accepts it: same origin as the top-level page
+ * and https; plain http only when the page itself is on a localhost name (development).
+ */
+export function endpointForPage(
+  href: string,
+  pageUrl: string,
+): { ok: true; endpoint: string } | Failure {
+  let hostname = '';
+  try {
+    hostname = new URL(pageUrl).hostname;
+  } catch {
+    return failure('insecure_url');
+  }
+  try {
+    const policy = { allowLocalhostHttp: isLocalhostName(hostname) };
+    return { ok: true, endpoint: parseEndpointForPage(href, pageUrl, policy).href };
+  } catch (err) {
+    return toFailure(err);
+  }
+}
+
+export interface EmailPreferences {
+  emails: readonly string[];
+  defaultEmail: string | null;
+  /** Remembered address per site origin. */
+  siteChoices: Readonly<Record<string, string>>;
+}
+
+export type EmailChoice =
+  | { kind: 'email'; email: string; source: 'site' | 'default' }
+  | { kind: 'chooser' }
+  | { kind: 'none' };
+
+/**
+ * Which address to use at a site: the remembered choice for that site, else the default, else
+ * ask (chooser). A remembered or default address that is no longer kept does not count.
+ */
+export function resolveEmailChoice(prefs: EmailPreferences, site: string): EmailChoice {
+  if (prefs.emails.length === 0) return { kind: 'none' };
+  const remembered = Object.hasOwn(prefs.siteChoices, site) ? prefs.siteChoices[site] : undefined;
+  if (remembered !== undefined && prefs.emails.includes(remembered)) {
+    return { kind: 'email', email: remembered, source: 'site' };
+  }
+  if (prefs.defaultEmail !== null && prefs.emails.includes(prefs.defaultEmail)) {
+    return { kind: 'email', email: prefs.defaultEmail, source: 'default' };
+  }
+  return { kind: 'chooser' };
+}
+
+/** True when a popup tab reached the provider's "sign-in finished" page. */
+export function isPopupDone(url: string | undefined, issuer: string): boolean {
+  if (url === undefined) return false;
+  try {
+    const parsed = new URL(url);
+    return (
+      parsed.origin === issuer && parsed.searchParams.get(POPUP_DONE_PARAM) === POPUP_DONE_VALUE
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The origin of a URL, or undefined when it is not a URL. */
+export function originOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,137 @@
+// The user's preferences in browser.storage.local, behind a minimal storage-area interface
+// so tests use an in-memory area. Stored values are re-validated on every read.
+import { parseEmail } from '@bsso/protocol';
+import type { EmailPreferences } from './rules.ts';
+
+/** The part of `browser.storage.StorageArea` this extension uses. */
+export interface StorageAreaLike {
+  get(keys: string | string[]): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+  remove(keys: string | string[]): Promise<void>;
+}
+
+export interface ConnectedSite {
+  email: string;
+  /** The site's origin. */
+  site: string;
+  /** When the last assertion was issued for it, in ms since the epoch. */
+  time: number;
+}
+
+const KEYS = {
+  emails: 'emails',
+  defaultEmail: 'defaultEmail',
+  siteChoices: 'siteChoices',
+  connected: 'connectedSites',
+} as const;
+
+const MAX_CONNECTED = 200;
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export async function readPreferences(area: StorageAreaLike): Promise<EmailPreferences> {
+  const got = await area.get([KEYS.emails, KEYS.defaultEmail, KEYS.siteChoices]);
+  const emails = stringList(got[KEYS.emails]);
+  const def = got[KEYS.defaultEmail];
+  return {
+    emails,
+    defaultEmail: typeof def === 'string' && emails.includes(def) ? def : null,
+    siteChoices: stringRecord(got[KEYS.siteChoices]),
+  };
+}
+
+/** Adds a normalized address (throws `invalid_email`); the only address becomes the default. */
+export async function addEmail(area: StorageAreaLike, input: string): Promise<string> {
+  const address = parseEmail(input.trim()).address;
+  const prefs = await readPreferences(area);
+  const emails = prefs.emails.includes(address) ? [...prefs.emails] : [...prefs.emails, address];
+  const defaultEmail = prefs.defaultEmail ?? (emails.length === 1 ? address : null);
+  await area.set({ [KEYS.emails]: emails, [KEYS.defaultEmail]: defaultEmail });
+  return address;
+}
+
+/** Removes an address with every per-site choice naming it; a sole survivor becomes default. */
+export async function removeEmail(area: StorageAreaLike, address: string): Promise<void> {
+  const prefs = await readPreferences(area);
+  const emails = prefs.emails.filter((e) => e !== address);
+  const siteChoices = Object.fromEntries(
+    Object.entries(prefs.siteChoices).filter(([, e]) => e !== address),
+  );
+  let defaultEmail = prefs.defaultEmail === address ? null : prefs.defaultEmail;
+  if (defaultEmail === null && emails.length === 1) defaultEmail = emails[0] ?? null;
+  await area.set({
+    [KEYS.emails]: emails,
+    [KEYS.defaultEmail]: defaultEmail,
+    [KEYS.siteChoices]: siteChoices,
+  });
+}
+
+export async function setDefaultEmail(area: StorageAreaLike, address: string): Promise<void> {
+  const prefs = await readPreferences(area);
+  if (!prefs.emails.includes(address)) return;
+  await area.set({ [KEYS.defaultEmail]: address });
+}
+
+export async function rememberSiteChoice(
+  area: StorageAreaLike,
+  site: string,
+  address: string,
+): Promise<void> {
+  const prefs = await readPreferences(area);
+  if (!prefs.emails.includes(address)) return;
+  await area.set({ [KEYS.siteChoices]: { ...prefs.siteChoices, [site]: address } });
+}
+
+export async function forgetSiteChoice(area: StorageAreaLike, site: string): Promise<void> {
+  const prefs = await readPreferences(area);
+  const siteChoices = { ...prefs.siteChoices };
+  delete siteChoices[site];
+  await area.set({ [KEYS.siteChoices]: siteChoices });
+}
+
+export async function readConnectedSites(area: StorageAreaLike): Promise<ConnectedSite[]> {
+  const got = await area.get(KEYS.connected);
+  const list = got[KEYS.connected];
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (c): c is ConnectedSite =>
+      typeof c === 'object' &&
+      c !== null &&
+      typeof c.email === 'string' &&
+      typeof c.site === 'string' &&
+      typeof c.time === 'number',
+  );
+}
+
+/** Records (or refreshes) that an address was used at a site. */
+export async function recordConnectedSite(
+  area: StorageAreaLike,
+  entry: ConnectedSite,
+): Promise<void> {
+  const list = await readConnectedSites(area);
+  const others = list.filter((c) => !(c.site === entry.site && c.email === entry.email));
+  await area.set({ [KEYS.connected]: [entry, ...others].slice(0, MAX_CONNECTED) });
+}
+
+export async function forgetConnectedSite(
+  area: StorageAreaLike,
+  site: string,
+  email: string,
+): Promise<void> {
+  const list = await readConnectedSites(area);
+  await area.set({
+    [KEYS.connected]: list.filter((c) => !(c.site === site && c.email === email)),
+  });
+}
+
+/** Keys whose change means the options page should re-render. */
+export const PREFERENCE_KEYS: readonly string[] = Object.values(KEYS);
