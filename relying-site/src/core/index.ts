@@ -34,7 +34,6 @@ export {
   type ChallengeInput,
   createSiteCore,
   type Sessions,
-  type SignedIn,
   type SiteCore,
 } from './site-core.ts';
 export type * from './stores.ts';

@@ -26,13 +26,6 @@ export interface ChallengeInput {
   domain: unknown;
 }
 
-export interface SignedIn {
-  email: string;
-  sessionId: string;
-  /** Session lifetime in seconds (for the cookie's Max-Age). */
-  maxAgeSeconds: number;
-}
-
 export interface Sessions {
   /** A new session under a fresh random id (never reuses an id the browser had). */
   create(email: string): Promise<{ id: string; maxAgeSeconds: number }>;
