@@ -21,7 +21,7 @@ import {
   parseMessage,
   type ResultFor,
 } from '../shared/messages.ts';
-import { endpointForPage, originOf, resolveEmailChoice, toFailure } from '../shared/rules.ts';
+import { endpointForPage, resolveEmailChoice, toFailure } from '../shared/rules.ts';
 import {
   readPreferences,
   recordConnectedSite,
@@ -53,8 +53,8 @@ export interface BackgroundDeps {
   openOptions: () => Promise<void>;
   fetch: FetchLike;
   now: () => number;
-  /** The extension's own origin, e.g. chrome-extension://<id>. */
-  extensionOrigin: string;
+  /** The extension's base URL, runtime.getURL(''), e.g. chrome-extension://<id>/. */
+  extensionBase: string;
   /** The chooser page's URL without query. */
   chooserUrl: string;
   /** Budget of each request to the provider, in ms. Default 15 s. */
@@ -83,9 +83,14 @@ export function contentSenderTab(sender: SenderLike, endpoint: string): number |
   return tabId;
 }
 
-/** True when the sender is one of the extension's own pages (optionally a given page). */
-export function isExtensionPage(sender: SenderLike, origin: string, page?: string): boolean {
-  if (sender.url === undefined || originOf(sender.url) !== origin) return false;
+/**
+ * True when the sender is one of the extension's own pages (optionally a given page). Compared
+ * by prefix: URL.origin of extension schemes is not the same in every runtime.
+ */
+export function isExtensionPage(sender: SenderLike, base: string, page?: string): boolean {
+  if (sender.url === undefined || !base.endsWith('/') || !sender.url.startsWith(base)) {
+    return false;
+  }
   return page === undefined || sender.url.split(/[?#]/)[0] === page;
 }
 
@@ -187,7 +192,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     message: ChooseMessage,
     sender: SenderLike,
   ): Promise<ResultFor<'chooser-to-background:choose'>> => {
-    if (!isExtensionPage(sender, deps.extensionOrigin, deps.chooserUrl)) {
+    if (!isExtensionPage(sender, deps.extensionBase, deps.chooserUrl)) {
       return failure('sender_rejected');
     }
     const key = chooserKey(message.requestId);
@@ -210,7 +215,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     message: DiscoverMessage,
     sender: SenderLike,
   ): Promise<ResultFor<'options-to-background:discover'>> => {
-    if (!isExtensionPage(sender, deps.extensionOrigin)) return failure('sender_rejected');
+    if (!isExtensionPage(sender, deps.extensionBase)) return failure('sender_rejected');
     try {
       const email = parseEmail(message.email).address;
       const provider = await deps.discovery(email);

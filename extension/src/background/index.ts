@@ -40,7 +40,7 @@ function start(): void {
     openOptions: () => browser.runtime.openOptionsPage(),
     fetch: (input, init) => fetch(input, init),
     now,
-    extensionOrigin: new URL(browser.runtime.getURL('')).origin,
+    extensionBase: browser.runtime.getURL(''),
     chooserUrl,
   });
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>

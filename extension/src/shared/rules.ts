@@ -75,13 +75,3 @@ export function isPopupDone(url: string | undefined, issuer: string): boolean {
     return false;
   }
 }
-
-/** The origin of a URL, or undefined when it is not a URL. */
-export function originOf(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}

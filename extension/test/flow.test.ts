@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  createFlowStore,
+  FLOW_MAX_AGE_MS,
+  type FlowState,
+  nextFlow,
+} from '../src/background/flow.ts';
+import { memoryArea } from './memory-area.ts';
+
+const EP = 'https://site.test/bsso';
+const found = {
+  kind: 'discovered',
+  email: 'a@mail.test',
+  issuer: 'https://mail.test',
+  assertionEndpoint: 'https://mail.test/bsso/assertion',
+} as const;
+
+function run(events: Parameters<typeof nextFlow>[1][], now = 1000): FlowState | undefined {
+  let state: FlowState | undefined;
+  for (const e of events) {
+    const r = nextFlow(state, e, now);
+    assert.ok(r.ok, `${e.kind} refused`);
+    state = r.state;
+  }
+  return state;
+}
+
+describe('nextFlow', () => {
+  test('the happy path: begin, discovered, assert, end', () => {
+    const s = run([{ kind: 'begin', endpoint: EP }, found, { kind: 'assert', endpoint: EP }]);
+    assert.equal(s?.phase, 'asserting');
+    assert.equal(s?.email, 'a@mail.test');
+    assert.equal(nextFlow(s, { kind: 'end' }, 1000).ok, true);
+  });
+  test('sign-in popup: asserting -> signing_in -> asserting', () => {
+    const s = run([
+      { kind: 'begin', endpoint: EP },
+      found,
+      { kind: 'assert', endpoint: EP },
+      { kind: 'login_required' },
+    ]);
+    assert.equal(s?.phase, 'signing_in');
+    assert.equal(
+      run([
+        { kind: 'begin', endpoint: EP },
+        found,
+        { kind: 'assert', endpoint: EP },
+        { kind: 'login_required' },
+        { kind: 'popup_closed' },
+      ])?.phase,
+      'asserting',
+    );
+  });
+  test('a second begin while the background works is busy', () => {
+    for (const events of [
+      [{ kind: 'begin', endpoint: EP }],
+      [{ kind: 'begin', endpoint: EP }, found, { kind: 'assert', endpoint: EP }],
+      [
+        { kind: 'begin', endpoint: EP },
+        found,
+        { kind: 'assert', endpoint: EP },
+        { kind: 'login_required' },
+      ],
+    ] as const) {
+      const r = nextFlow(run([...events]), { kind: 'begin', endpoint: EP }, 1000);
+      assert.deepEqual(r, { ok: false, code: 'busy' });
+    }
+  });
+  test('a begin after a stale flow starts afresh', () => {
+    const s = run([{ kind: 'begin', endpoint: EP }]);
+    const r = nextFlow(s, { kind: 'begin', endpoint: EP }, 1000 + FLOW_MAX_AGE_MS + 1);
+    assert.equal(r.ok && r.state?.phase, 'discovering');
+  });
+  test('assert needs a ready flow for the same endpoint', () => {
+    assert.deepEqual(nextFlow(undefined, { kind: 'assert', endpoint: EP }, 1000), {
+      ok: false,
+      code: 'no_flow',
+    });
+    const ready = run([{ kind: 'begin', endpoint: EP }, found]);
+    assert.deepEqual(
+      nextFlow(ready, { kind: 'assert', endpoint: 'https://site.test/other' }, 1000),
+      {
+        ok: false,
+        code: 'no_flow',
+      },
+    );
+    const asserting = run([
+      { kind: 'begin', endpoint: EP },
+      found,
+      { kind: 'assert', endpoint: EP },
+    ]);
+    assert.deepEqual(nextFlow(asserting, { kind: 'assert', endpoint: EP }, 1000), {
+      ok: false,
+      code: 'no_flow',
+    });
+  });
+  test('events out of order are refused', () => {
+    assert.equal(nextFlow(undefined, found, 1000).ok, false);
+    assert.equal(nextFlow(undefined, { kind: 'login_required' }, 1000).ok, false);
+    assert.equal(
+      nextFlow(run([{ kind: 'begin', endpoint: EP }]), { kind: 'popup_closed' }, 1000).ok,
+      false,
+    );
+  });
+});
+
+describe('createFlowStore', () => {
+  test('keeps flows per tab and serializes concurrent begins', async () => {
+    const store = createFlowStore(memoryArea(), () => 1000);
+    const [a, b] = await Promise.all([
+      store.apply(1, { kind: 'begin', endpoint: EP }),
+      store.apply(1, { kind: 'begin', endpoint: EP }),
+    ]);
+    assert.equal(a.ok, true);
+    assert.deepEqual(b, { ok: false, code: 'busy' });
+    assert.equal((await store.apply(2, { kind: 'begin', endpoint: EP })).ok, true, 'other tab');
+    await store.clear(1);
+    assert.equal(await store.get(1), undefined);
+  });
+});
