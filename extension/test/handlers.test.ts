@@ -121,6 +121,7 @@ describe('begin', () => {
       email: 'alice@mail.test',
       domain: 'mail.test',
       issuer: ISSUER,
+      challengeUrl: `${EP}?bsso=challenge&domain=mail.test`,
     });
   });
   test('no address at all: no_email, options offered, no network call', async () => {

@@ -2,6 +2,7 @@
 // answered with a result object. No browser API is imported here; index.ts injects them.
 import {
   type ChallengeAnswer,
+  challengeUrl,
   type FetchLike,
   parseAssertionAnswer,
   parseChallengeAnswer,
@@ -141,7 +142,14 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       const provider = await deps.discovery(email);
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
-      return { ok: true, email, domain: parseEmail(email).domain, issuer: provider.issuer };
+      const domain = parseEmail(email).domain;
+      return {
+        ok: true,
+        email,
+        domain,
+        issuer: provider.issuer,
+        challengeUrl: challengeUrl(message.endpoint, domain),
+      };
     } catch (err) {
       await deps.flows.apply(tabId, { kind: 'end' });
       return toFailure(err);

@@ -1,6 +1,6 @@
 // Content script (top frame): finds the page's BSSO link and button, runs the flow on a
 // trusted click. Costs one lookup on pages without BSSO (plus a coalesced observer until found).
-import { challengeUrl, PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
+import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
 import browser from 'webextension-polyfill';
 import type { Failure, Message, MessageType, ResultFor } from '../shared/messages.ts';
 import { endpointForPage } from '../shared/rules.ts';
@@ -25,8 +25,10 @@ class FlowError extends Error {
 }
 
 /** GETs the challenge from the page context (first-party, the site's cookies included). */
-async function fetchChallenge(endpoint: string, domain: string): Promise<unknown> {
-  const response = await fetch(challengeUrl(endpoint, domain), {
+async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
+  // Only ever the endpoint's own origin: the site's cookies must not go anywhere else.
+  if (new URL(url).origin !== new URL(endpoint).origin) throw new Error('challenge origin');
+  const response = await fetch(url, {
     credentials: 'same-origin',
     headers: { accept: 'application/json' },
     redirect: 'error',
@@ -48,7 +50,7 @@ async function runFlow(): Promise<void> {
   if (!begun.ok) throw new FlowError(begun);
   let challenge: unknown;
   try {
-    challenge = await fetchChallenge(endpoint, begun.domain);
+    challenge = await fetchChallenge(endpoint, begun.challengeUrl);
   } catch {
     throw new FlowError({ ok: false, code: 'challenge_failed' }, begun.email);
   }

@@ -51,7 +51,14 @@ export type Message = BeginMessage | AssertMessage | ChooseMessage | DiscoverMes
 export type MessageType = Message['type'];
 
 export interface ResultMap {
-  'content-to-background:begin': { ok: true; email: string; domain: string; issuer: string };
+  'content-to-background:begin': {
+    ok: true;
+    email: string;
+    domain: string;
+    issuer: string;
+    /** Where the content script GETs the challenge (computed here, not in the content script). */
+    challengeUrl: string;
+  };
   'content-to-background:assert': { ok: true; assertion: string };
   'chooser-to-background:choose': { ok: true };
   'options-to-background:discover': { ok: true; email: string; issuer: string };
