@@ -1,5 +1,6 @@
 // The committed vectors equal what the generator makes, and each verifies with the real code.
 import assert from 'node:assert/strict';
+import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +111,25 @@ describe('test vectors', () => {
       }
     });
   }
+
+  it('signatures also verify with node:crypto alone (independent of jose)', () => {
+    const hs = v('assertion_association_signed').encoded ?? '';
+    const [h1, p1, s1] = hs.split('.');
+    const mac = createHmac('sha256', keys.associationSecret).update(`${h1}.${p1}`).digest();
+    assert.equal(mac.toString('base64url'), s1);
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: keys.providerPublicJwk.x ?? '' };
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+    for (const name of ['assertion_provider_signed', 'assertion_invalidation']) {
+      const [h, p, s] = (v(name).encoded ?? '').split('.');
+      const ok = verify(
+        null,
+        Buffer.from(`${h}.${p}`),
+        publicKey,
+        Buffer.from(s ?? '', 'base64url'),
+      );
+      assert.equal(ok, true, name);
+    }
+  });
 
   it('the invalidation assertion names a handle other than the live one', () => {
     const { claims } = decodeAssertion(v('assertion_invalidation').encoded);
