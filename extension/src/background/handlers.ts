@@ -95,6 +95,10 @@ export function isExtensionPage(sender: SenderLike, base: string, page?: string)
   return page === undefined || sender.url.split(/[?#]/)[0] === page;
 }
 
+function isFailure(value: unknown): value is Failure {
+  return typeof value === 'object' && value !== null && (value as Failure).ok === false;
+}
+
 export function createHandlers(deps: BackgroundDeps): Handlers {
   const timeoutMs = deps.networkTimeoutMs ?? 15_000;
 
@@ -139,7 +143,9 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
         await deps.flows.apply(tabId, { kind: 'end' });
         return email;
       }
-      const provider = await deps.discovery(email);
+      const provider = await deps.discovery(email).catch((err: unknown) => {
+        throw Object.assign(toFailure(err), { email });
+      });
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
       const domain = parseEmail(email).domain;
@@ -152,7 +158,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       };
     } catch (err) {
       await deps.flows.apply(tabId, { kind: 'end' });
-      return toFailure(err);
+      return isFailure(err) ? err : toFailure(err);
     }
   };
 

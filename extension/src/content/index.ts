@@ -47,7 +47,7 @@ async function runFlow(): Promise<void> {
   if (!page.ok) throw new FlowError(page);
   const endpoint = page.endpoint;
   const begun = await send({ type: 'content-to-background:begin', endpoint });
-  if (!begun.ok) throw new FlowError(begun);
+  if (!begun.ok) throw new FlowError(begun, begun.email);
   let challenge: unknown;
   try {
     challenge = await fetchChallenge(endpoint, begun.challengeUrl);

@@ -1,5 +1,5 @@
-// A short message in the page (role=alert) inside a closed shadow root, so page styles and
-// scripts cannot hide or rewrite it.
+// A short message in the page (role=alert). An open shadow root keeps page styles out; it holds
+// no secret, and stays visible to assistive technology and test tools.
 import browser from 'webextension-polyfill';
 
 const HOST_ATTR = 'data-bsso-notice';
@@ -9,7 +9,7 @@ export function showNotice(text: string): void {
   document.querySelector(`[${HOST_ATTR}]`)?.remove();
   const host = document.createElement('div');
   host.setAttribute(HOST_ATTR, '');
-  const root = host.attachShadow({ mode: 'closed' });
+  const root = host.attachShadow({ mode: 'open' });
   const style = document.createElement('style');
   style.textContent = `
     .box { position: fixed; z-index: 2147483647; right: 16px; bottom: 16px; max-width: 360px;

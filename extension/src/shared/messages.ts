@@ -16,6 +16,8 @@ export interface Failure {
   ok: false;
   code: FailureCode;
   message?: string;
+  /** The address the failed step was for, so the page message can name it. */
+  email?: string;
 }
 
 export interface BeginMessage {
