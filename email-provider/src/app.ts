@@ -1,0 +1,47 @@
+// The Express app: routes by role, then the one error handler.
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { ProviderContext } from './context.ts';
+import { assertionRouter } from './endpoints/assertion.ts';
+import { associationRouter } from './endpoints/association.ts';
+import { discoveryRouter } from './endpoints/discovery.ts';
+import { verificationRouter } from './endpoints/verification.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { apiHeaders } from './http/security-headers.ts';
+import { accountRouter } from './pages/account.ts';
+import { signinRouter } from './pages/signin.ts';
+import { signupRouter } from './pages/signup.ts';
+
+function requestLog(ctx: ProviderContext) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = performance.now();
+    res.on('finish', () => {
+      // The path only: queries may carry addresses (login_hint).
+      ctx.config.logger.info('request', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      });
+    });
+    next();
+  };
+}
+
+export function createApp(ctx: ProviderContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.set('query parser', 'simple');
+  app.use(requestLog(ctx));
+  app.use(['/bsso', '/.well-known'], apiHeaders);
+  app.use(discoveryRouter(ctx));
+  app.use(assertionRouter(ctx));
+  app.use(associationRouter(ctx));
+  app.use(verificationRouter(ctx));
+  app.use(signinRouter(ctx));
+  app.use(signupRouter(ctx));
+  app.use(accountRouter(ctx));
+  app.use(notFound);
+  app.use(errorHandler(ctx.config.logger));
+  return app;
+}

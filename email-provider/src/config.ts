@@ -1,0 +1,142 @@
+// Provider configuration: the options createProvider takes, validated once at start.
+import { limits, parseDomain, parseSecureUrl, type UrlPolicy } from '@bsso/protocol';
+import { createJsonLogger, type Logger } from './log.ts';
+
+export interface ProviderConfig {
+  /** The provider's issuer: a bare https origin, e.g. 'https://mail.test'. */
+  issuer: string;
+  /** Email domains served, e.g. ['mail.test']. */
+  domains: string[];
+  /** Directory of the SQLite file and the signing keys; created if missing. */
+  dataDir: string;
+  /** Session idle timeout; default 8 hours. */
+  sessionIdleSeconds?: number;
+  /** Session lifetime regardless of use; default 30 days. */
+  sessionAbsoluteSeconds?: number;
+  /** Lifetime of issued assertions; default limits.defaultAssertionLifetimeSeconds. */
+  assertionLifetimeSeconds?: number;
+  /** Lifetime of associations; default 3600. */
+  associationLifetimeSeconds?: number;
+  /** Whether /signup lets anyone create an account; default false. */
+  signupEnabled?: boolean;
+  /** Express 'trust proxy' setting (for req.ip behind a proxy); default false. */
+  trustProxy?: boolean | string;
+  /** When set, only these extension origins may ask for assertions. */
+  allowedExtensionOrigins?: string[];
+  /** Development override: http on localhost is a secure URL (UrlPolicy); default false. */
+  developmentAllowLocalhostHttp?: boolean;
+  /** Clock in ms since the epoch; default Date.now. */
+  now?: () => number;
+  /** Structured logger; default JSON lines on stderr. */
+  logger?: Logger;
+  /** Failed sign-ins per account per 15 minutes before throttling; default 5. */
+  signinFailuresPerAccount?: number;
+  /** Failed sign-ins per client IP per 15 minutes before throttling; default 20. */
+  signinFailuresPerIp?: number;
+  /** Interval of the expiry sweep in ms; 0 turns it off; default 10 minutes. */
+  sweepIntervalMs?: number;
+}
+
+export interface ResolvedConfig {
+  issuer: string;
+  domains: ReadonlySet<string>;
+  dataDir: string;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  assertionLifetimeSeconds: number;
+  associationLifetimeSeconds: number;
+  signupEnabled: boolean;
+  trustProxy: boolean | string;
+  allowedExtensionOrigins: ReadonlySet<string> | undefined;
+  urlPolicy: UrlPolicy;
+  now: () => number;
+  logger: Logger;
+  signinFailuresPerAccount: number;
+  signinFailuresPerIp: number;
+  sweepIntervalMs: number;
+}
+
+const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
+
+/** Whether an Origin header names a browser extension (threats.md #11). */
+export function isExtensionOrigin(origin: string): boolean {
+  return EXTENSION_ORIGIN.test(origin);
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, max: number) {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0 || v > max) {
+    throw new TypeError(`${name} must be an integer from 1 to ${max}.`);
+  }
+  return v;
+}
+
+export function resolveConfig(config: ProviderConfig): ResolvedConfig {
+  const urlPolicy: UrlPolicy = {
+    allowLocalhostHttp: config.developmentAllowLocalhostHttp === true,
+  };
+  const issuerUrl = parseSecureUrl(config.issuer, urlPolicy);
+  if (config.issuer !== issuerUrl.origin) {
+    throw new TypeError(`issuer must be a bare origin like ${issuerUrl.origin}.`);
+  }
+  if (!Array.isArray(config.domains) || config.domains.length === 0) {
+    throw new TypeError('domains must list at least one email domain.');
+  }
+  const domains = new Set(config.domains.map((d) => parseDomain(d)));
+  if (typeof config.dataDir !== 'string' || config.dataDir === '') {
+    throw new TypeError('dataDir is required.');
+  }
+  const allowed = config.allowedExtensionOrigins;
+  if (allowed?.some((o) => !isExtensionOrigin(o))) {
+    throw new TypeError('allowedExtensionOrigins must be chrome-extension:// or moz-extension://.');
+  }
+  const year = 366 * 24 * 3600;
+  return {
+    issuer: issuerUrl.origin,
+    domains,
+    dataDir: config.dataDir,
+    sessionIdleMs:
+      positiveInt('sessionIdleSeconds', config.sessionIdleSeconds, 8 * 3600, year) * 1000,
+    sessionAbsoluteMs:
+      positiveInt('sessionAbsoluteSeconds', config.sessionAbsoluteSeconds, 30 * 86400, year) * 1000,
+    assertionLifetimeSeconds: positiveInt(
+      'assertionLifetimeSeconds',
+      config.assertionLifetimeSeconds,
+      limits.defaultAssertionLifetimeSeconds,
+      limits.maxAssertionLifetimeSeconds,
+    ),
+    associationLifetimeSeconds: (() => {
+      const v = positiveInt(
+        'associationLifetimeSeconds',
+        config.associationLifetimeSeconds,
+        3600,
+        limits.maxAssociationLifetimeSeconds,
+      );
+      if (v < limits.minAssociationLifetimeSeconds) {
+        throw new TypeError(
+          `associationLifetimeSeconds must be at least ${limits.minAssociationLifetimeSeconds}.`,
+        );
+      }
+      return v;
+    })(),
+    signupEnabled: config.signupEnabled === true,
+    trustProxy: config.trustProxy ?? false,
+    allowedExtensionOrigins: allowed ? new Set(allowed) : undefined,
+    urlPolicy,
+    now: config.now ?? Date.now,
+    logger: config.logger ?? createJsonLogger(),
+    signinFailuresPerAccount: positiveInt(
+      'signinFailuresPerAccount',
+      config.signinFailuresPerAccount,
+      5,
+      10_000,
+    ),
+    signinFailuresPerIp: positiveInt(
+      'signinFailuresPerIp',
+      config.signinFailuresPerIp,
+      20,
+      100_000,
+    ),
+    sweepIntervalMs: config.sweepIntervalMs ?? 10 * 60 * 1000,
+  };
+}

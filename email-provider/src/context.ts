@@ -1,0 +1,16 @@
+// Everything a route needs, built once by createProvider (no module-level state).
+import type { AccountService } from './accounts.ts';
+import type { ResolvedConfig } from './config.ts';
+import type { SessionManager } from './http/sessions.ts';
+import type { SigningKeys } from './keys.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { Stores } from './storage/types.ts';
+
+export interface ProviderContext {
+  config: ResolvedConfig;
+  stores: Stores;
+  keys: SigningKeys;
+  sessions: SessionManager;
+  accounts: AccountService;
+  limiters: { account: RateLimiter; ip: RateLimiter };
+}

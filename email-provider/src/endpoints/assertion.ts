@@ -1,0 +1,118 @@
+// POST /bsso/assertion (contract: assertion request; threats.md #11, #12). The checks run
+// in the contract's order; each is a small named step. No CORS headers are ever sent here.
+import {
+  type AssertionRequest,
+  type AssertionSigningKey,
+  BssoError,
+  createAssertion,
+  parseAssertionRequest,
+  parseEmail,
+} from '@bsso/protocol';
+import { type NextFunction, type Request, type Response, Router } from 'express';
+import { isExtensionOrigin } from '../config.ts';
+import type { ProviderContext } from '../context.ts';
+import { jsonBody } from '../http/json-body.ts';
+import type { Session } from '../http/sessions.ts';
+import { paths } from '../paths.ts';
+
+/** 1. Only browser extensions may call: a web page's credentialed request is refused. */
+export function checkExtensionOrigin(ctx: ProviderContext) {
+  const allowed = ctx.config.allowedExtensionOrigins;
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const origin = req.headers.origin;
+    const ok =
+      typeof origin === 'string' &&
+      isExtensionOrigin(origin) &&
+      (allowed === undefined || allowed.has(origin));
+    next(ok ? undefined : new BssoError('origin_not_allowed', 'Only the BSSO extension may ask.'));
+  };
+}
+
+/** 4. The address must be in a domain this provider serves (says nothing about accounts). */
+function checkDomainServed(ctx: ProviderContext, request: AssertionRequest): void {
+  const { domain } = parseEmail(request.email);
+  if (!ctx.config.domains.has(domain)) {
+    throw new BssoError('unknown_domain', `This provider does not serve ${domain}.`);
+  }
+}
+
+/** 5. A session is required; the answer is the same whether or not the account exists. */
+function signinUrl(ctx: ProviderContext, email: string): string {
+  const url = new URL(paths.signin, ctx.config.issuer);
+  url.searchParams.set('login_hint', email);
+  url.searchParams.set('popup', '1');
+  return url.href;
+}
+
+/** 6. The session must be the address asked about. */
+function checkSameAccount(session: Session, request: AssertionRequest): void {
+  if (session.email !== request.email) {
+    throw new BssoError('wrong_account', 'You are signed in at the provider as another address.');
+  }
+}
+
+/**
+ * 7. The association key when the handle is live and bound to the audience's origin;
+ * otherwise the provider key, telling the site to drop a handle it cannot use.
+ */
+async function chooseKey(
+  ctx: ProviderContext,
+  request: AssertionRequest,
+  now: number,
+): Promise<{ key: AssertionSigningKey; invalidateHandle?: string }> {
+  const providerKey: AssertionSigningKey = { kind: 'provider', ...ctx.keys.current };
+  if (request.handle === undefined) return { key: providerKey };
+  const association = await ctx.stores.associations.find(request.handle);
+  const usable =
+    association !== undefined &&
+    !association.invalidated &&
+    association.expiresAt > now &&
+    association.site === new URL(request.audience).origin;
+  if (usable) {
+    return {
+      key: { kind: 'association', handle: association.handle, secret: association.secret },
+    };
+  }
+  return { key: providerKey, invalidateHandle: request.handle };
+}
+
+export function assertionRouter(ctx: ProviderContext): Router {
+  const router = Router();
+  const { config, stores } = ctx;
+  router.post(
+    paths.assertion,
+    checkExtensionOrigin(ctx),
+    ...jsonBody(),
+    async (req: Request, res: Response) => {
+      const request = parseAssertionRequest(req.body, config.urlPolicy);
+      checkDomainServed(ctx, request);
+      const session = await ctx.sessions.current(req);
+      if (!session) {
+        res.status(401).json({
+          error: 'login_required',
+          error_description: 'Sign in at your email provider first.',
+          signin_url: signinUrl(ctx, request.email),
+        });
+        return;
+      }
+      checkSameAccount(session, request);
+      const now = config.now();
+      const { key, invalidateHandle } = await chooseKey(ctx, request, now);
+      const assertion = await createAssertion({
+        issuer: config.issuer,
+        email: request.email,
+        audience: request.audience,
+        nonce: request.nonce,
+        key,
+        now,
+        lifetimeSeconds: config.assertionLifetimeSeconds,
+        ...(invalidateHandle === undefined ? {} : { invalidateHandle }),
+      });
+      const siteOrigin = new URL(request.audience).origin;
+      await stores.issuedLog.record({ email: session.email, siteOrigin, issuedAt: now });
+      config.logger.info('assertion_issued', { site: siteOrigin, key: key.kind });
+      res.json({ assertion });
+    },
+  );
+  return router;
+}

@@ -1,0 +1,104 @@
+// @bsso/email-provider: a BSSO email provider as an Express app (see contract.md).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Express } from 'express';
+import { createAccountService } from './accounts.ts';
+import { createApp } from './app.ts';
+import { type ProviderConfig, resolveConfig } from './config.ts';
+import type { ProviderContext } from './context.ts';
+import { createSessionManager } from './http/sessions.ts';
+import { loadSigningKeys } from './keys.ts';
+import { createMemoryRateLimiter } from './rate-limit.ts';
+import { openSqliteDatabase } from './storage/sqlite-database.ts';
+import { createSqliteStores } from './storage/sqlite-stores.ts';
+
+export type { ProviderConfig } from './config.ts';
+export { CSRF_COOKIE, CSRF_FIELD } from './http/csrf.ts';
+export { SESSION_COOKIE } from './http/sessions.ts';
+export { rotateSigningKey, SIGNING_KEYS_FILE } from './keys.ts';
+export type { Logger } from './log.ts';
+export { createJsonLogger, silentLogger } from './log.ts';
+export { POPUP_DONE_QUERY, paths } from './paths.ts';
+
+export const DATABASE_FILE = 'provider.sqlite';
+
+export interface Provider {
+  /** Mount on any https server. */
+  app: Express;
+  accounts: {
+    create(email: string, password: string): Promise<void>;
+    remove(email: string): Promise<boolean>;
+    list(): Promise<string[]>;
+    setPassword(email: string, password: string): Promise<void>;
+  };
+  associations: {
+    invalidate(handle: string): Promise<boolean>;
+    /** Deletes expired associations now (the periodic sweep does it too). */
+    sweep(): Promise<number>;
+  };
+  /** Deletes every expired record: associations, sessions, used assertion ids, old log. */
+  sweep(): Promise<void>;
+  /** Stops the sweep and closes the database. */
+  close(): Promise<void>;
+}
+
+const LOG_RETENTION_MS = 90 * 86_400_000;
+const RATE_WINDOW_MS = 15 * 60_000;
+
+export async function createProvider(options: ProviderConfig): Promise<Provider> {
+  const config = resolveConfig(options);
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const keys = await loadSigningKeys(config.dataDir, config.now());
+  const stores = createSqliteStores(openSqliteDatabase(join(config.dataDir, DATABASE_FILE)));
+  const ctx: ProviderContext = {
+    config,
+    stores,
+    keys,
+    sessions: createSessionManager(stores.sessions, config),
+    accounts: createAccountService({ stores, domains: config.domains, now: config.now }),
+    limiters: {
+      account: createMemoryRateLimiter({
+        maxFailures: config.signinFailuresPerAccount,
+        windowMs: RATE_WINDOW_MS,
+      }),
+      ip: createMemoryRateLimiter({
+        maxFailures: config.signinFailuresPerIp,
+        windowMs: RATE_WINDOW_MS,
+      }),
+    },
+  };
+  const sweepAssociations = () => stores.associations.removeExpired(config.now());
+  const sweep = async () => {
+    const now = config.now();
+    await sweepAssociations();
+    await stores.usedAssertions.removeExpired(now);
+    await stores.sessions.removeExpired(now - config.sessionIdleMs, now - config.sessionAbsoluteMs);
+    await stores.issuedLog.removeOlderThan(now - LOG_RETENTION_MS);
+  };
+  const timer =
+    config.sweepIntervalMs > 0
+      ? setInterval(() => {
+          sweep().catch(() => config.logger.error('sweep_failed', {}));
+        }, config.sweepIntervalMs)
+      : undefined;
+  timer?.unref();
+  config.logger.info('provider_started', { issuer: config.issuer, kid: keys.current.kid });
+  return {
+    app: createApp(ctx),
+    accounts: {
+      create: (email, password) => ctx.accounts.create(email, password),
+      remove: (email) => ctx.accounts.remove(email),
+      list: () => ctx.accounts.list(),
+      setPassword: (email, password) => ctx.accounts.setPassword(email, password),
+    },
+    associations: {
+      invalidate: (handle) => stores.associations.invalidate(handle),
+      sweep: sweepAssociations,
+    },
+    sweep,
+    async close() {
+      if (timer) clearInterval(timer);
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// Sign-in pages (brief flow step 5; threats.md #16): GET/POST /signin, the popup's landing
+// page /signin/done, and POST /signout. Every failure shows the same message; failures are
+// throttled per account and per client address; forms carry a CSRF token.
+import { limits } from '@bsso/protocol';
+import { type Request, type Response, Router } from 'express';
+import type { ProviderContext } from '../context.ts';
+import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
+import { htmlSecurityHeaders } from '../http/security-headers.ts';
+import { POPUP_DONE_QUERY, paths } from '../paths.ts';
+import { field, formBody, queryString } from './forms.ts';
+import { html, SafeHtml, sendPage } from './html.ts';
+
+export const SIGNIN_FAILED = 'Email or password is wrong.';
+export const SIGNIN_THROTTLED = 'Too many attempts. Wait a few minutes, then try again.';
+export const FORM_EXPIRED = 'The form has expired. Please try again.';
+
+interface SigninForm {
+  email: string;
+  popup: boolean;
+  error?: string;
+  signupEnabled: boolean;
+}
+
+function renderSignin(req: Request, res: Response, status: number, form: SigninForm): void {
+  const token = csrfToken(req, res);
+  const focusPassword = form.email !== '';
+  const error = form.error
+    ? html`<p class="error" role="alert" id="signin-error">${form.error}</p>`
+    : '';
+  const described = form.error ? new SafeHtml(' aria-describedby="signin-error"') : '';
+  sendPage(
+    res,
+    status,
+    'Sign in',
+    html`<h1>Sign in to your email account</h1>
+${error}
+<form method="post" action="${paths.signin}">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+${form.popup ? html`<input type="hidden" name="popup" value="1">` : ''}
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="username" required
+  maxlength="${limits.maxEmailLength}" value="${form.email}"${described}${focusPassword ? '' : new SafeHtml(' autofocus')}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required
+  maxlength="1024"${described}${focusPassword ? new SafeHtml(' autofocus') : ''}>
+<button type="submit">Sign in</button>
+</form>
+${form.signupEnabled ? html`<p><a href="${paths.signup}">Create an account</a></p>` : ''}`,
+  );
+}
+
+function loginHint(value: string | undefined): string {
+  return value !== undefined && value.length <= limits.maxEmailLength ? value : '';
+}
+
+export function signinRouter(ctx: ProviderContext): Router {
+  const router = Router();
+  const { config, limiters } = ctx;
+
+  router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
+    renderSignin(req, res, 200, {
+      email: loginHint(queryString(req, 'login_hint')),
+      popup: queryString(req, 'popup') === '1',
+      signupEnabled: config.signupEnabled,
+    });
+  });
+
+  router.post(paths.signin, htmlSecurityHeaders, formBody(), async (req, res) => {
+    const email = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
+    const password = field(req, 'password') ?? '';
+    const popup = field(req, 'popup') === '1';
+    const form = { email, popup, signupEnabled: config.signupEnabled };
+    if (!csrfValid(req)) {
+      renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
+      return;
+    }
+    const now = config.now();
+    const accountKey = email.toLowerCase();
+    const ipKey = req.ip ?? 'unknown';
+    if (!limiters.account.allowed(accountKey, now) || !limiters.ip.allowed(ipKey, now)) {
+      config.logger.warn('signin_throttled', {});
+      renderSignin(req, res, 429, { ...form, error: SIGNIN_THROTTLED });
+      return;
+    }
+    const account = await ctx.accounts.authenticate(email, password);
+    if (!account) {
+      limiters.account.fail(accountKey, now);
+      limiters.ip.fail(ipKey, now);
+      config.logger.info('signin_failed', {});
+      renderSignin(req, res, 401, { ...form, error: SIGNIN_FAILED });
+      return;
+    }
+    limiters.account.reset(accountKey);
+    await ctx.sessions.start(req, res, account);
+    config.logger.info('signin', {});
+    res.redirect(303, popup ? `${paths.signinDone}?${POPUP_DONE_QUERY}` : paths.account);
+  });
+
+  // The popup lands here; the extension also closes it on seeing the query.
+  router.get(paths.signinDone, htmlSecurityHeaders, (_req, res) => {
+    const nonce = String(res.locals.nonce);
+    sendPage(
+      res,
+      200,
+      'Signed in',
+      html`<h1>You are signed in</h1>
+<p>You can close this window.</p>
+<script nonce="${nonce}">window.close();</script>`,
+    );
+  });
+
+  router.post(paths.signout, htmlSecurityHeaders, formBody(), async (req, res) => {
+    if (!csrfValid(req)) {
+      sendPage(res, 403, 'Sign out', html`<p role="alert">${FORM_EXPIRED}</p>`);
+      return;
+    }
+    await ctx.sessions.end(req, res);
+    res.redirect(303, paths.signin);
+  });
+
+  return router;
+}

@@ -1,0 +1,16 @@
+// The provider's URL paths; the configuration document names the protocol ones.
+export const paths = {
+  webfinger: '/.well-known/webfinger',
+  configuration: '/.well-known/bsso-provider',
+  assertion: '/bsso/assertion',
+  association: '/bsso/association',
+  verification: '/bsso/verify',
+  signin: '/signin',
+  signinDone: '/signin/done',
+  signout: '/signout',
+  signup: '/signup',
+  account: '/account',
+} as const;
+
+/** Query member and value of the page a finished sign-in popup lands on (contract: popup). */
+export const POPUP_DONE_QUERY = 'bsso_popup=done';
