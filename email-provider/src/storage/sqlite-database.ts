@@ -1,5 +1,6 @@
 // Opens the provider's SQLite database and brings its schema up to date with versioned
 // migrations, each applied once inside a transaction and recorded in schema_migrations.
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 const migrations: readonly { version: number; sql: string }[] = [
@@ -45,6 +46,10 @@ const migrations: readonly { version: number; sql: string }[] = [
 ];
 
 export function openSqliteDatabase(path: string): DatabaseSync {
+  // Password hashes and association keys live here: owner-only, and SQLite gives its
+  // -wal and -shm files the same mode.
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
   const db = new DatabaseSync(path);
   try {
     db.exec('PRAGMA journal_mode = WAL');

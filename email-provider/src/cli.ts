@@ -1,0 +1,85 @@
+// Account administration against a provider's data directory:
+//   users add <email> | remove <email> | list | reset-password <email>
+// The data directory comes from --data-dir or BSSO_DATA_DIR; BSSO_DOMAINS (optional) limits
+// which domains accounts may be created in. Passwords are read from stdin (first line).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDomain } from '@bsso/protocol';
+import { createAccountService } from './accounts.ts';
+import { DATABASE_FILE } from './index.ts';
+import { openSqliteDatabase } from './storage/sqlite-database.ts';
+import { createSqliteStores } from './storage/sqlite-stores.ts';
+
+const USAGE = `usage: users [--data-dir DIR] add <email> | remove <email> | list | reset-password <email>
+The password is read from stdin (first line).`;
+
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size > 64 * 1024 || buffer.includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new Error('No password on stdin.');
+  return line;
+}
+
+async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const args = [...argv];
+  let dataDir = env.BSSO_DATA_DIR;
+  const at = args.indexOf('--data-dir');
+  if (at >= 0) {
+    dataDir = args[at + 1];
+    args.splice(at, 2);
+  }
+  const [command, email] = args;
+  if (!dataDir || !command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const domains = env.BSSO_DOMAINS
+    ? new Set(env.BSSO_DOMAINS.split(',').map((d) => parseDomain(d.trim())))
+    : undefined;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const stores = createSqliteStores(openSqliteDatabase(join(dataDir, DATABASE_FILE)));
+  const accounts = createAccountService({ stores, domains, now: Date.now });
+  try {
+    if (command === 'list') {
+      for (const address of await accounts.list()) process.stdout.write(`${address}\n`);
+      return 0;
+    }
+    if (!email) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    if (command === 'add') {
+      await accounts.create(email, await readPassword());
+      process.stdout.write(`added ${email}\n`);
+    } else if (command === 'remove') {
+      const removed = await accounts.remove(email);
+      process.stdout.write(removed ? `removed ${email}\n` : `${email} has no account\n`);
+      return removed ? 0 : 1;
+    } else if (command === 'reset-password') {
+      await accounts.setPassword(email, await readPassword());
+      process.stdout.write(`password of ${email} changed; its sessions ended\n`);
+    } else {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    return 0;
+  } finally {
+    await stores.close();
+  }
+}
+
+run(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`users: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

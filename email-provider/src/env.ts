@@ -1,0 +1,70 @@
+// Reads the server's settings from an environment object (main.ts passes process.env once).
+import type { ProviderConfig } from './config.ts';
+
+export interface ServerSettings {
+  provider: ProviderConfig;
+  port: number;
+  host: string;
+  /** TLS certificate and key file paths; absent only in development http mode. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new Error(`${name} is required.`);
+  return value;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function flag(env: Env, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new Error(`${name} must be 1/true or 0/false.`);
+}
+
+/**
+ * BSSO_ISSUER, BSSO_DOMAINS (comma list), BSSO_DATA_DIR, BSSO_PORT (default 8443),
+ * BSSO_HOST (default 0.0.0.0), BSSO_TLS_CERT + BSSO_TLS_KEY (PEM file paths; required unless
+ * BSSO_DEVELOPMENT_HTTP=1, which also allows http://localhost URLs), BSSO_SIGNUP=1,
+ * BSSO_TRUST_PROXY (express 'trust proxy' value), BSSO_EXTENSION_ORIGINS (comma list).
+ */
+export function readServerSettings(env: Env): ServerSettings {
+  const developmentHttp = flag(env, 'BSSO_DEVELOPMENT_HTTP');
+  const domains = list(required(env, 'BSSO_DOMAINS'));
+  const port = Number(env.BSSO_PORT ?? '8443');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error('BSSO_PORT must be a port number.');
+  }
+  const provider: ProviderConfig = {
+    issuer: required(env, 'BSSO_ISSUER'),
+    domains,
+    dataDir: required(env, 'BSSO_DATA_DIR'),
+    signupEnabled: flag(env, 'BSSO_SIGNUP'),
+    developmentAllowLocalhostHttp: developmentHttp,
+  };
+  const trustProxy = env.BSSO_TRUST_PROXY;
+  if (trustProxy) {
+    provider.trustProxy =
+      trustProxy === 'true' ? true : trustProxy === 'false' ? false : trustProxy;
+  }
+  const origins = list(env.BSSO_EXTENSION_ORIGINS);
+  if (origins.length > 0) provider.allowedExtensionOrigins = origins;
+  const settings: ServerSettings = { provider, port, host: env.BSSO_HOST ?? '0.0.0.0' };
+  const certFile = env.BSSO_TLS_CERT;
+  const keyFile = env.BSSO_TLS_KEY;
+  if (certFile && keyFile) settings.tls = { certFile, keyFile };
+  else if (certFile || keyFile) throw new Error('Set both BSSO_TLS_CERT and BSSO_TLS_KEY.');
+  else if (!developmentHttp) {
+    throw new Error('BSSO_TLS_CERT and BSSO_TLS_KEY are required (or BSSO_DEVELOPMENT_HTTP=1).');
+  }
+  return settings;
+}
