@@ -33,6 +33,8 @@ export interface ProviderConfig {
   signinFailuresPerAccount?: number;
   /** Failed sign-ins per client IP per 15 minutes before throttling; default 20. */
   signinFailuresPerIp?: number;
+  /** New associations per client address per minute; default 60. */
+  associationsPerIpPerMinute?: number;
   /** Interval of the expiry sweep in ms; 0 turns it off; default 10 minutes. */
   sweepIntervalMs?: number;
 }
@@ -53,6 +55,7 @@ export interface ResolvedConfig {
   logger: Logger;
   signinFailuresPerAccount: number;
   signinFailuresPerIp: number;
+  associationsPerIpPerMinute: number;
   sweepIntervalMs: number;
 }
 
@@ -135,6 +138,12 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
       'signinFailuresPerIp',
       config.signinFailuresPerIp,
       20,
+      100_000,
+    ),
+    associationsPerIpPerMinute: positiveInt(
+      'associationsPerIpPerMinute',
+      config.associationsPerIpPerMinute,
+      60,
       100_000,
     ),
     sweepIntervalMs: config.sweepIntervalMs ?? 10 * 60 * 1000,

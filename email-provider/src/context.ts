@@ -12,5 +12,6 @@ export interface ProviderContext {
   keys: SigningKeys;
   sessions: SessionManager;
   accounts: AccountService;
-  limiters: { account: RateLimiter; ip: RateLimiter };
+  /** Sign-in failures per account and per client address; associations per address. */
+  limiters: { account: RateLimiter; ip: RateLimiter; association: RateLimiter };
 }

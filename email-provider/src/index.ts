@@ -65,6 +65,10 @@ export async function createProvider(options: ProviderConfig): Promise<Provider>
         maxFailures: config.signinFailuresPerIp,
         windowMs: RATE_WINDOW_MS,
       }),
+      association: createMemoryRateLimiter({
+        maxFailures: config.associationsPerIpPerMinute,
+        windowMs: 60_000,
+      }),
     },
   };
   const sweepAssociations = () => stores.associations.removeExpired(config.now());

@@ -87,6 +87,23 @@ describe('association endpoint', () => {
     assert.equal(await p.provider.associations.invalidate('x'.repeat(22)), false);
   });
 
+  it('limits new associations per client address', async () => {
+    const limited = await startProvider({ associationsPerIpPerMinute: 2 });
+    try {
+      const ask = () => postJson(limited.base, '/bsso/association', { site: 'https://site.test' });
+      assert.equal((await ask()).status, 200);
+      assert.equal((await ask()).status, 200);
+      const third = await ask();
+      assert.equal(third.status, 429);
+      assert.equal(await errorCode(third), 'rate_limited');
+      limited.clock.ms += 60_001;
+      assert.equal((await ask()).status, 200);
+    } finally {
+      await limited.stop();
+      await removeDir(limited.dataDir);
+    }
+  });
+
   it('sweeps expired associations', async () => {
     const res = await postJson(p.base, '/bsso/association', { site: 'https://site.test' });
     const { handle } = parseAssociationAnswer(await res.json());

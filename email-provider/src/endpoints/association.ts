@@ -1,6 +1,7 @@
 // POST /bsso/association (contract: association; threats.md #15): a site asks for a shared
 // key bound to its origin. The association is persisted so it survives restarts.
 import {
+  BssoError,
   createAssociationSecret,
   encodeAssociationAnswer,
   parseAssociationRequest,
@@ -15,8 +16,14 @@ export function associationRouter(ctx: ProviderContext): Router {
   const { config, stores } = ctx;
   router.post(paths.association, ...jsonBody(), async (req: Request, res: Response) => {
     const { site } = parseAssociationRequest(req.body, config.urlPolicy);
-    const { handle, secret } = createAssociationSecret();
+    // Each association is a stored row: bound the rate so nobody can fill the database.
     const now = config.now();
+    const ipKey = req.ip ?? 'unknown';
+    if (!ctx.limiters.association.allowed(ipKey, now)) {
+      throw new BssoError('rate_limited', 'Too many associations; try again later.');
+    }
+    ctx.limiters.association.fail(ipKey, now);
+    const { handle, secret } = createAssociationSecret();
     const lifetime = config.associationLifetimeSeconds;
     await stores.associations.insert({
       handle,
