@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProvider, type Provider } from '@bsso/email-provider';
+import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
 import { chromiumNetworkArgs, type HttpsSite, routeNodeFetch, serveHttps } from './network.ts';
@@ -61,6 +61,7 @@ export async function startTopology(mode: VerificationMode): Promise<Topology> {
     issuer: `https://${PROVIDER_NAME}`,
     domains: [PROVIDER_NAME],
     dataDir,
+    logger: silentLogger,
   });
   const providerLog = new RequestLog();
   const providerSite = await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app));

@@ -72,10 +72,23 @@ test('members: redirect when signed out; sign in; account state; sign out', asyn
     headers: { ...cookie, origin: 'https://evil.test', accept: 'application/json' },
   });
   assert.equal(cross.status, 403);
+  const crossMeta = await fetch(`${url}/bsso/signout`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      ...cookie,
+      origin: 'null',
+      'sec-fetch-site': 'cross-site',
+      accept: 'application/json',
+    },
+  });
+  assert.equal(crossMeta.status, 403);
+  assert.equal((await crossMeta.json()).error, 'origin_not_allowed');
+  // The demo's own form under Referrer-Policy: no-referrer: Origin null, fetch metadata same-origin.
   const out = await fetch(`${url}/bsso/signout`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { ...cookie, origin: 'https://site.test', 'sec-fetch-site': 'same-origin' },
+    headers: { ...cookie, origin: 'null', 'sec-fetch-site': 'same-origin' },
   });
   assert.equal(out.status, 303);
   assert.equal(out.headers.get('location'), '/');

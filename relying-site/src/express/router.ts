@@ -103,10 +103,10 @@ function signOut(core: SiteCore): Handler {
   return async (req, res) => {
     const origin = req.headers.origin;
     const fetchSite = req.headers['sec-fetch-site'];
+    // Fetch metadata when the browser sends it; else the Origin header. A page with
+    // `Referrer-Policy: no-referrer` makes the browser send `Origin: null` on its own forms.
     const sameOrigin =
-      (origin === undefined || origin === core.endpoint.origin) &&
-      (fetchSite === undefined || fetchSite === 'same-origin') &&
-      (origin !== undefined || fetchSite !== undefined);
+      fetchSite !== undefined ? fetchSite === 'same-origin' : origin === core.endpoint.origin;
     if (!sameOrigin) throw new BssoError('origin_not_allowed', 'Sign out from the site itself.');
     await core.sessions.destroy(readCookie(req.headers.cookie, SESSION_COOKIE));
     res.append('Set-Cookie', clearSessionCookie());
