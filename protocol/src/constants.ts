@@ -10,6 +10,11 @@ export const SIGN_IN_BUTTON_ID = 'bsso_sign_in_button';
 
 /** WebFinger link relation whose href is the provider configuration document. */
 export const WEBFINGER_REL = 'https://bsso.dev/rel/provider';
+/**
+ * Local part a site looks up when it knows only a domain (at challenge time). Providers answer
+ * alike for every address of a domain (protocol-spec.md#discovery), so any address would do.
+ */
+export const DOMAIN_PROBE_LOCAL_PART = 'bsso-site-discovery';
 /** Media type of a WebFinger answer (RFC 7033 §10.2). */
 export const JRD_CONTENT_TYPE = 'application/jrd+json';
 

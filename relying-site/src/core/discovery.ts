@@ -1,6 +1,6 @@
 // Site-side discovery (protocol-spec.md#discovery): which provider an email domain names,
 // cached per domain. Concurrent look-ups of one domain share one request.
-import { discoverProvider, type ProviderConfig } from '@bsso/protocol';
+import { DOMAIN_PROBE_LOCAL_PART, discoverProvider, type ProviderConfig } from '@bsso/protocol';
 import type { Outbound } from './outbound.ts';
 import type { DiscoveryCache } from './stores.ts';
 
@@ -14,10 +14,6 @@ export interface DiscoveryPolicy {
   /** Budget of each discovery request in ms. Default: the outbound timeout. */
   timeoutMs?: number;
 }
-
-// The provider answers alike for every address of its domain, so a challenge (which knows
-// only the domain) asks about this placeholder address.
-const PROBE_LOCAL_PART = 'bsso-site-discovery';
 
 export interface Discovery {
   /** The provider configuration the domain names; `address` is used for the look-up if given. */
@@ -52,7 +48,7 @@ export function createDiscovery(
       if (cached && cached.expiresAt > now()) return cached.config;
       let pending = inFlight.get(domain);
       if (!pending) {
-        pending = lookUp(domain, address ?? `${PROBE_LOCAL_PART}@${domain}`).finally(() =>
+        pending = lookUp(domain, address ?? `${DOMAIN_PROBE_LOCAL_PART}@${domain}`).finally(() =>
           inFlight.delete(domain),
         );
         inFlight.set(domain, pending);
