@@ -1,5 +1,6 @@
 // Account administration against a provider's data directory:
 //   users add <email> | remove <email> | list | reset-password <email>
+//         | invalidate-association <handle>
 // The data directory comes from --data-dir or BSSO_DATA_DIR; BSSO_DOMAINS (optional) limits
 // which domains accounts may be created in. Passwords are read from stdin (first line).
 import { mkdir } from 'node:fs/promises';
@@ -11,7 +12,9 @@ import { openSqliteDatabase } from './storage/sqlite-database.ts';
 import { createSqliteStores } from './storage/sqlite-stores.ts';
 
 const USAGE = `usage: users [--data-dir DIR] add <email> | remove <email> | list | reset-password <email>
-The password is read from stdin (first line).`;
+             | invalidate-association <handle>
+The password is read from stdin (first line). An invalidated association handle is never
+used again; the next assertion for its site tells the site to purge it.`;
 
 async function readPassword(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Password: ');
@@ -36,6 +39,7 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     dataDir = args[at + 1];
     args.splice(at, 2);
   }
+  // The second word is an address, or a handle for invalidate-association.
   const [command, email] = args;
   if (!dataDir || !command) {
     process.stderr.write(`${USAGE}\n`);
@@ -55,6 +59,13 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     if (!email) {
       process.stderr.write(`${USAGE}\n`);
       return 2;
+    }
+    if (command === 'invalidate-association') {
+      const done = await stores.associations.invalidate(email);
+      process.stdout.write(
+        done ? 'association invalidated\n' : 'no live association has that handle\n',
+      );
+      return done ? 0 : 1;
     }
     if (command === 'add') {
       await accounts.create(email, await readPassword());

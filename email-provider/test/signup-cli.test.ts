@@ -2,8 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { decodeAssertion, parseAssociationAnswer } from '@bsso/protocol';
 import { SESSION_COOKIE } from '../src/index.ts';
-import { Browser, removeDir, startProvider, tempDir } from './helpers.ts';
+import {
+  AUDIENCE,
+  Browser,
+  nonce,
+  PASSWORD,
+  postJson,
+  removeDir,
+  startProvider,
+  tempDir,
+} from './helpers.ts';
+
+const ALICE = 'alice@mail.test';
 
 describe('sign-up (when enabled)', () => {
   it('creates an account in a served domain and signs in', async () => {
@@ -86,6 +98,43 @@ describe('users CLI', () => {
       assert.equal((await users([...d, 'remove', 'dave@mail.test'])).code, 0);
       assert.equal((await users([...d, 'list'])).out, '');
       assert.equal((await users([])).code, 2);
+    } finally {
+      await removeDir(dataDir);
+    }
+  });
+});
+
+describe('users CLI: invalidate-association', () => {
+  it('invalidates a live handle; the provider then signs with its own key and says so', async () => {
+    const dataDir = await tempDir();
+    try {
+      const first = await startProvider({ dataDir });
+      await first.provider.accounts.create(ALICE, PASSWORD);
+      const res = await postJson(first.base, '/bsso/association', { site: 'https://site.test' });
+      const { handle } = parseAssociationAnswer(await res.json());
+      await first.stop();
+
+      const d = ['--data-dir', dataDir];
+      assert.equal((await users([...d, 'invalidate-association', handle])).code, 0);
+      assert.equal((await users([...d, 'invalidate-association', handle])).code, 1, 'once only');
+
+      const second = await startProvider({ dataDir, clock: first.clock });
+      try {
+        const b = new Browser(second.base);
+        assert.equal((await b.signIn(ALICE, PASSWORD)).status, 303);
+        const answer = await b.askAssertion({
+          email: ALICE,
+          audience: AUDIENCE,
+          nonce: nonce(),
+          handle,
+        });
+        const { assertion } = (await answer.json()) as { assertion: string };
+        const decoded = decodeAssertion(assertion);
+        assert.equal(decoded.header.alg, 'EdDSA');
+        assert.equal(decoded.claims.invalidate_handle, handle);
+      } finally {
+        await second.stop();
+      }
     } finally {
       await removeDir(dataDir);
     }
