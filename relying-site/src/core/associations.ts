@@ -37,6 +37,12 @@ export function createAssociations(
     }
     const { handle, secret, expiresIn } = parseAssociationAnswer(answer.body);
     const createdAt = now();
+    // Another instance sharing the cache may have associated meanwhile: adopt its key and
+    // drop ours (never handed out), so every handle a challenge names stays verifiable.
+    const latest = await cache.get(config.issuer);
+    if (latest && latest.handle !== old?.handle && !needsRenewal(latest, createdAt)) {
+      return latest;
+    }
     const record: AssociationRecord = {
       issuer: config.issuer,
       handle,

@@ -1,6 +1,11 @@
 // Site-side discovery (protocol-spec.md#discovery): which provider an email domain names,
 // cached per domain. Concurrent look-ups of one domain share one request.
-import { DOMAIN_PROBE_LOCAL_PART, discoverProvider, type ProviderConfig } from '@bsso/protocol';
+import {
+  BssoError,
+  DOMAIN_PROBE_LOCAL_PART,
+  discoverProvider,
+  type ProviderConfig,
+} from '@bsso/protocol';
 import type { Outbound } from './outbound.ts';
 import type { DiscoveryCache } from './stores.ts';
 
@@ -13,7 +18,15 @@ export interface DiscoveryPolicy {
   cacheTtlSeconds?: number;
   /** Budget of each discovery request in ms. Default: the outbound timeout. */
   timeoutMs?: number;
+  /**
+   * How long a failed look-up is remembered, in seconds, so a flood naming dead or slow
+   * domains makes one outbound request per domain, not one per request. Default 30.
+   */
+  failureCacheSeconds?: number;
 }
+
+// Failed domains remembered at most (memory stays bounded under a flood of names).
+const MAX_REMEMBERED_FAILURES = 10_000;
 
 export interface Discovery {
   /** The provider configuration the domain names; `address` is used for the look-up if given. */
@@ -27,7 +40,20 @@ export function createDiscovery(
   now: () => number,
 ): Discovery {
   const ttlMs = (policy.cacheTtlSeconds ?? 3600) * 1000;
+  const failureTtlMs = (policy.failureCacheSeconds ?? 30) * 1000;
   const inFlight = new Map<string, Promise<ProviderConfig>>();
+  const failures = new Map<string, { error: BssoError; until: number }>();
+
+  function rememberFailure(domain: string, err: unknown): void {
+    if (!(err instanceof BssoError) || failureTtlMs <= 0) return;
+    failures.delete(domain);
+    failures.set(domain, { error: err, until: now() + failureTtlMs });
+    while (failures.size > MAX_REMEMBERED_FAILURES) {
+      const oldest = failures.keys().next().value;
+      if (oldest === undefined) break;
+      failures.delete(oldest);
+    }
+  }
 
   async function lookUp(domain: string, address: string): Promise<ProviderConfig> {
     const { config } = await outbound.limit(() =>
@@ -38,6 +64,7 @@ export function createDiscovery(
         ...(outbound.fetch ? { fetch: outbound.fetch } : {}),
       }),
     );
+    failures.delete(domain);
     await cache.set(domain, { config, expiresAt: now() + ttlMs });
     return config;
   }
@@ -46,11 +73,16 @@ export function createDiscovery(
     async forDomain(domain, address) {
       const cached = await cache.get(domain);
       if (cached && cached.expiresAt > now()) return cached.config;
+      const failed = failures.get(domain);
+      if (failed && failed.until > now()) throw failed.error;
       let pending = inFlight.get(domain);
       if (!pending) {
-        pending = lookUp(domain, address ?? `${DOMAIN_PROBE_LOCAL_PART}@${domain}`).finally(() =>
-          inFlight.delete(domain),
-        );
+        pending = lookUp(domain, address ?? `${DOMAIN_PROBE_LOCAL_PART}@${domain}`)
+          .catch((err: unknown) => {
+            rememberFailure(domain, err);
+            throw err;
+          })
+          .finally(() => inFlight.delete(domain));
         inFlight.set(domain, pending);
       }
       return pending;

@@ -31,6 +31,11 @@ export {
   type OutboundOptions,
 } from './outbound.ts';
 export {
+  createMemoryRateLimiter,
+  type MemoryRateLimiterOptions,
+  type RateLimiter,
+} from './rate-limit.ts';
+export {
   type ChallengeInput,
   createSiteCore,
   type Sessions,

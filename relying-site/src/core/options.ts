@@ -2,6 +2,7 @@
 import { parseSecureUrl } from '@bsso/protocol';
 import type { DiscoveryPolicy } from './discovery.ts';
 import type { OutboundOptions } from './outbound.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { SiteStores } from './stores.ts';
 
 export interface SiteCoreOptions {
@@ -25,6 +26,11 @@ export interface SiteCoreOptions {
   clockSkewSeconds?: number;
   /** Current time in ms; injected by tests. Default Date.now. */
   now?: () => number;
+  /**
+   * Per-client limit on challenges and deliveries. Default: memory, 120 per client per
+   * minute (createMemoryRateLimiter). `false` turns it off (a proxy in front limits instead).
+   */
+  rateLimiter?: RateLimiter | false;
 }
 
 export interface ResolvedEndpoint {

@@ -1,6 +1,7 @@
 // The framework-free site core: challenge, verification and sessions. The Express router
 // (../express) and any other server wrap it.
 import {
+  BssoError,
   type ChallengeAnswer,
   createNonce,
   limits,
@@ -17,6 +18,7 @@ import {
   type SiteCoreOptions,
 } from './options.ts';
 import { createOutbound } from './outbound.ts';
+import { createMemoryRateLimiter } from './rate-limit.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
 import { type VerifiedAssertion, verifyAssertion } from './verify.ts';
 
@@ -41,6 +43,8 @@ export interface SiteCore {
   readonly sessions: Sessions;
   /** A new random browser id for the binding cookie. */
   newBrowserId(): string;
+  /** Counts a request of one client (e.g. its address); throws rate_limited over the limit. */
+  limit(clientKey: string): Promise<void>;
   challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
   /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */
   verify(input: { browserId: string | undefined; assertion: string }): Promise<VerifiedAssertion>;
@@ -60,6 +64,8 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const outbound = createOutbound(options.outbound);
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
+  const rateLimiter =
+    options.rateLimiter === false ? null : (options.rateLimiter ?? createMemoryRateLimiter());
 
   const sessions: Sessions = {
     async create(email) {
@@ -89,6 +95,12 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     associations,
     sessions,
     newBrowserId: () => randomToken(limits.idBytes * 2),
+
+    async limit(clientKey) {
+      if (rateLimiter && !(await rateLimiter.take(clientKey, now()))) {
+        throw new BssoError('rate_limited', 'Too many sign-in requests; try again later.');
+      }
+    },
 
     async challenge({ browserId, domain }) {
       const name = parseDomain(domain);

@@ -69,6 +69,7 @@ export function bsso(options: BssoOptions): Router & { core: SiteCore } {
 /** GET <endpoint>?bsso=challenge&domain=<domain>: a nonce bound to this browser. */
 function challenge(core: SiteCore): Handler {
   return async (req, res) => {
+    await core.limit(clientKey(req));
     if (req.query.bsso !== CHALLENGE_QUERY) {
       throw new BssoError('invalid_request', 'Ask for a challenge with bsso=challenge.');
     }
@@ -85,6 +86,7 @@ function challenge(core: SiteCore): Handler {
 /** POST <endpoint> (form: assertion, return_to): checks before crypto, then verification. */
 function deliver(core: SiteCore, onSignIn: BssoOptions['onSignIn']): Handler {
   return async (req, res) => {
+    await core.limit(clientKey(req));
     checkContentType(req.headers['content-type']);
     checkDeclaredLength(req.headers['content-length'], limits.maxRequestBodyBytes);
     const form = parseDeliveryForm(await readBody(req, limits.maxRequestBodyBytes));
@@ -112,6 +114,11 @@ function signOut(core: SiteCore): Handler {
     res.append('Set-Cookie', clearSessionCookie());
     res.set('Cache-Control', 'no-store').redirect(303, '/');
   };
+}
+
+/** The client's address (Express honours the app's 'trust proxy' setting). */
+function clientKey(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 // Codes only: a message could carry an origin, never an assertion, but keep logs minimal.
