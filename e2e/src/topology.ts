@@ -14,7 +14,25 @@ export const PROVIDER_NAME = 'mail.test';
 export const SITE_NAME = 'site.test';
 export const SITE_ENDPOINT = `https://${SITE_NAME}/bsso`;
 
+export const EVIL_NAME = 'evil.test';
+
 export type VerificationMode = 'association' | 'direct';
+
+/** An extra response the site server gives before the demo app sees the request. */
+export interface ExtraRoute {
+  type: 'html' | 'js';
+  body: string;
+}
+
+export interface TopologyOptions {
+  /**
+   * Extra pages and scripts on the site server, by path (e.g. '/late' and '/late.js'), served
+   * with a CSP allowing the site's own scripts. Default: none.
+   */
+  siteRoutes?: Record<string, ExtraRoute>;
+  /** Also serve https://evil.test (a logged, always-404 server). Default false. */
+  evilSite?: boolean;
+}
 
 /** Counts requests per path, so tests can say which server-to-server calls happened. */
 export class RequestLog {
@@ -49,13 +67,41 @@ export interface Topology {
   providerSite: HttpsSite;
   site: HttpsSite;
   browser: ExtensionBrowser;
+  /** Every request the site server received (the browser's and the provider's). */
+  siteLog: RequestLog;
+  /** https://evil.test when `evilSite` was asked for. */
+  evil?: { site: HttpsSite; log: RequestLog };
   /** Replaces the site process with a fresh one (all caches lost) on the same port. */
   restartSite(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTopology(mode: VerificationMode): Promise<Topology> {
-  const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, 'evil.test']);
+/** Serves `routes` by exact path, else hands the request to `next`. */
+export function withExtraRoutes(
+  routes: Record<string, ExtraRoute>,
+  next: RequestListener,
+): RequestListener {
+  return (req, res) => {
+    const route = routes[new URL(req.url ?? '/', 'https://x').pathname];
+    if (route === undefined || req.method !== 'GET') {
+      next(req, res);
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': route.type === 'html' ? 'text/html; charset=utf-8' : 'text/javascript',
+      'content-security-policy':
+        "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'self'",
+      'cache-control': 'no-store',
+    });
+    res.end(route.body);
+  };
+}
+
+export async function startTopology(
+  mode: VerificationMode,
+  options: TopologyOptions = {},
+): Promise<Topology> {
+  const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, EVIL_NAME]);
   const dataDir = mkdtempSync(join(tmpdir(), 'bsso-provider-'));
   const provider = await createProvider({
     issuer: `https://${PROVIDER_NAME}`,
@@ -65,16 +111,31 @@ export async function startTopology(mode: VerificationMode): Promise<Topology> {
   });
   const providerLog = new RequestLog();
   const providerSite = await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app));
+  const siteLog = new RequestLog();
   const makeSite = () =>
-    createDemoSite({
-      endpoint: SITE_ENDPOINT,
-      verification: mode,
-      // The test names resolve to loopback: the explicit development override.
-      discovery: { allowPrivateAddresses: true },
-    });
+    siteLog.wrap(
+      withExtraRoutes(
+        options.siteRoutes ?? {},
+        createDemoSite({
+          endpoint: SITE_ENDPOINT,
+          verification: mode,
+          // The test names resolve to loopback: the explicit development override.
+          discovery: { allowPrivateAddresses: true },
+        }),
+      ),
+    );
   let site = await serveHttps(SITE_NAME, pki, makeSite());
-  const restoreFetch = routeNodeFetch([providerSite, site], pki);
-  const browser = await launchWithExtension(chromiumNetworkArgs([providerSite, site], pki));
+  let evil: { site: HttpsSite; log: RequestLog } | undefined;
+  if (options.evilSite) {
+    const log = new RequestLog();
+    const notFound: RequestListener = (_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    };
+    evil = { site: await serveHttps(EVIL_NAME, pki, log.wrap(notFound)), log };
+  }
+  const named = [providerSite, site, ...(evil ? [evil.site] : [])];
+  const restoreFetch = routeNodeFetch(named, pki);
+  const browser = await launchWithExtension(chromiumNetworkArgs(named, pki));
   return {
     pki,
     provider,
@@ -84,6 +145,8 @@ export async function startTopology(mode: VerificationMode): Promise<Topology> {
       return site;
     },
     browser,
+    siteLog,
+    ...(evil ? { evil } : {}),
     restartSite: async () => {
       const port = site.port;
       await site.close();
@@ -93,6 +156,7 @@ export async function startTopology(mode: VerificationMode): Promise<Topology> {
       await browser.close();
       restoreFetch();
       await site.close();
+      await evil?.site.close();
       await providerSite.close();
       await provider.close();
       rmSync(dataDir, { recursive: true, force: true });

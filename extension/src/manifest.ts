@@ -5,6 +5,24 @@ import pkg from '../package.json' with { type: 'json' };
 
 export type TargetBrowser = 'chrome' | 'firefox';
 
+const geckoSettings = {
+  gecko: {
+    id: 'bsso@bsso.dev',
+    strict_min_version: '140.0',
+    // The address goes to the user's own provider, and a signed statement of it to the
+    // sites the user signs in to: that is the extension's whole purpose.
+    data_collection_permissions: {
+      required: ['personallyIdentifyingInfo', 'authenticationInfo'] as (
+        | 'personallyIdentifyingInfo'
+        | 'authenticationInfo'
+      )[],
+    },
+  },
+  // Firefox for Android reads data_collection_permissions from 142 on. (A variable, not a
+  // literal in defineManifest: the plugin's type does not know gecko_android yet.)
+  gecko_android: { strict_min_version: '142.0' },
+};
+
 export function createManifest(target: TargetBrowser) {
   return defineManifest({
     manifest_version: 3,
@@ -31,13 +49,9 @@ export function createManifest(target: TargetBrowser) {
         all_frames: false,
       },
     ],
+    // No popup: a click opens the options page; the badge says whether the page offers BSSO.
+    action: { default_title: '__MSG_extName__' },
     options_ui: { page: 'src/options/index.html', open_in_tab: true },
-    ...(target === 'firefox'
-      ? {
-          browser_specific_settings: {
-            gecko: { id: 'bsso@bsso.dev', strict_min_version: '128.0' },
-          },
-        }
-      : {}),
+    ...(target === 'firefox' ? { browser_specific_settings: geckoSettings } : {}),
   });
 }

@@ -30,6 +30,7 @@ async function setup(answers: Response[] = [], opts: { email?: string | null } =
   const calls: { url: string; init: RequestInit | undefined }[] = [];
   const popups: string[] = [];
   const chooserSites: string[] = [];
+  const marked: number[] = [];
   let optionsOpened = 0;
   let discoveries = 0;
   const deps: BackgroundDeps = {
@@ -54,6 +55,9 @@ async function setup(answers: Response[] = [], opts: { email?: string | null } =
     openOptions: async () => {
       optionsOpened++;
     },
+    markAvailable: async (tabId) => {
+      marked.push(tabId);
+    },
     fetch: async (url, init) => {
       calls.push({ url, init });
       const next = answers.shift();
@@ -71,6 +75,7 @@ async function setup(answers: Response[] = [], opts: { email?: string | null } =
     calls,
     popups,
     chooserSites,
+    marked,
     get optionsOpened() {
       return optionsOpened;
     },
@@ -110,6 +115,27 @@ describe('sender checks', () => {
       tabSender,
     );
     assert.deepEqual(r, { ok: false, code: 'sender_rejected' });
+  });
+});
+
+describe('available (toolbar badge)', () => {
+  test("marks the sender's tab for its own endpoint only; no network call", async () => {
+    const t = await setup();
+    const available = { type: 'content-to-background:available', endpoint: EP };
+    assert.deepEqual(await t.send(available), { ok: true });
+    assert.deepEqual(t.marked, [7]);
+    for (const sender of [
+      { ...tabSender, frameId: 1 },
+      { ...tabSender, url: 'https://evil.test/' },
+    ]) {
+      assert.equal((await t.send(available, sender)).ok, false);
+    }
+    assert.deepEqual(
+      (await t.send({ ...available, endpoint: 'https://evil.test/bsso' })).ok,
+      false,
+    );
+    assert.deepEqual(t.marked, [7]);
+    assert.equal(t.calls.length + t.discoveries, 0);
   });
 });
 

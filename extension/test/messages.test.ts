@@ -8,6 +8,7 @@ describe('parseMessage', () => {
   test('accepts each known message', () => {
     const ok = [
       { type: 'content-to-background:begin', endpoint: 'https://site.test/bsso' },
+      { type: 'content-to-background:available', endpoint: 'https://site.test/bsso' },
       {
         type: 'content-to-background:assert',
         endpoint: 'https://site.test/bsso',
@@ -38,6 +39,7 @@ describe('parseMessage', () => {
       { type: 'content-to-background:begin' },
       { type: 'content-to-background:begin', endpoint: 'https://site.test/bsso', extra: 1 },
       { type: 'content-to-background:begin', endpoint: 'x'.repeat(3000) },
+      { type: 'content-to-background:available', endpoint: 'https://site.test/bsso', x: 1 },
       { type: 'content-to-background:assert', endpoint: 'https://site.test/bsso', challenge: 'x' },
       {
         type: 'content-to-background:assert',

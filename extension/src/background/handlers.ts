@@ -12,6 +12,7 @@ import {
 import { type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
 import {
   type AssertMessage,
+  type AvailableMessage,
   type BeginMessage,
   type ChooseMessage,
   type DiscoverMessage,
@@ -52,6 +53,8 @@ export interface BackgroundDeps {
   chooser: Chooser;
   signIn: SignInPopup;
   openOptions: () => Promise<void>;
+  /** Marks a tab's toolbar icon: this page offers BSSO (cleared by the browser on navigation). */
+  markAvailable: (tabId: number) => Promise<void>;
   fetch: FetchLike;
   now: () => number;
   /** The extension's base URL, runtime.getURL(''), e.g. chrome-extension://<id>/. */
@@ -225,6 +228,16 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     return { ok: true };
   };
 
+  const available = async (
+    message: AvailableMessage,
+    sender: SenderLike,
+  ): Promise<ResultFor<'content-to-background:available'>> => {
+    const tabId = contentSenderTab(sender, message.endpoint);
+    if (typeof tabId !== 'number') return tabId;
+    await deps.markAvailable(tabId);
+    return { ok: true };
+  };
+
   const discover = async (
     message: DiscoverMessage,
     sender: SenderLike,
@@ -241,6 +254,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
 
   return {
     'content-to-background:begin': begin,
+    'content-to-background:available': available,
     'content-to-background:assert': assert,
     'chooser-to-background:choose': choose,
     'options-to-background:discover': discover,

@@ -38,6 +38,14 @@ function start(): void {
       runtime: browser.runtime,
     }),
     openOptions: () => browser.runtime.openOptionsPage(),
+    markAvailable: async (tabId) => {
+      // Tab-specific values: both browsers drop them when the tab loads another page.
+      await browser.action.setBadgeText({ tabId, text: browser.i18n.getMessage('action_badge') });
+      await browser.action.setTitle({
+        tabId,
+        title: browser.i18n.getMessage('action_title_available'),
+      });
+    },
     fetch: (input, init) => fetch(input, init),
     now,
     extensionBase: browser.runtime.getURL(''),
@@ -46,6 +54,8 @@ function start(): void {
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
     dispatch(handlers, message, sender),
   );
+  // The toolbar button opens the options page (addresses, remembered choices).
+  browser.action.onClicked.addListener(() => void browser.runtime.openOptionsPage());
   // A closed tab's flow can never finish.
   browser.tabs.onRemoved.addListener((tabId) => void flows.clear(tabId));
 }

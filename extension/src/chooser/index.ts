@@ -52,6 +52,8 @@ async function main(): Promise<void> {
       return row;
     }),
   );
+  // Keyboard users start on the proposed address: arrows move, Enter on the button signs in.
+  document.querySelector<HTMLInputElement>('input[name=email]:checked')?.focus();
   byId<HTMLFormElement>('choose-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const picked = document.querySelector<HTMLInputElement>('input[name=email]:checked');

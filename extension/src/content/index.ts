@@ -87,6 +87,16 @@ function watch(): void {
   document.addEventListener('click', onClick, true);
 }
 
+/** Tells the background this page offers BSSO (toolbar badge); only for a usable endpoint. */
+function announce(): void {
+  const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
+  const page = link ? endpointForPage(link.href, location.href) : undefined;
+  if (!page?.ok) return;
+  void send({ type: 'content-to-background:available', endpoint: page.endpoint }).catch(
+    () => undefined,
+  );
+}
+
 function found(): boolean {
   return (
     document.getElementById(SIGN_IN_BUTTON_ID) !== null && !!document.querySelector(LINK_SELECTOR)
@@ -97,6 +107,7 @@ function main(): void {
   if (window.top !== window) return;
   if (found()) {
     watch();
+    announce();
     return;
   }
   // Pages that add the markup later: check at most every 50 ms, stop once found.
@@ -109,6 +120,7 @@ function main(): void {
       if (!found()) return;
       observer.disconnect();
       watch();
+      announce();
     }, 50);
   });
   observer.observe(document.documentElement, { childList: true, subtree: true });

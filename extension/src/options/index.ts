@@ -91,7 +91,25 @@ async function renderEmails(): Promise<void> {
       );
       return li;
     }),
+    ...(prefs.emails.length > 1 ? [askEachTime(prefs.defaultEmail === null)] : []),
   );
+}
+
+/** The "no default" entry of the default-address group: new sites open the chooser. */
+function askEachTime(checked: boolean): HTMLLIElement {
+  const li = document.createElement('li');
+  const radio = document.createElement('input');
+  radio.type = 'radio';
+  radio.name = 'default-email';
+  radio.id = 'default-none';
+  radio.checked = checked;
+  radio.addEventListener('change', () => void setDefaultEmail(area, null));
+  const label = document.createElement('label');
+  label.htmlFor = radio.id;
+  label.className = 'grow';
+  label.textContent = t('options_ask');
+  li.append(radio, label);
+  return li;
 }
 
 async function renderChoices(): Promise<void> {
@@ -140,10 +158,22 @@ async function renderAll(): Promise<void> {
   await Promise.all([renderEmails(), renderChoices(), renderConnected()]);
 }
 
+/** Whether the host access is known granted; updated by renderAccess. */
+let hostAccess = true;
+
 /** Firefox grants MV3 host permissions only on request; offer the request when missing. */
 async function renderAccess(): Promise<void> {
-  const granted = await browser.permissions.contains(ALL_HOSTS).catch(() => true);
-  byId('access-section').hidden = granted;
+  hostAccess = await browser.permissions.contains(ALL_HOSTS).catch(() => true);
+  byId('access-section').hidden = hostAccess;
+}
+
+/** Asks for host access inside the user's own gesture (adding an address), when missing. */
+function requestAccessIfMissing(): void {
+  if (hostAccess) return;
+  void browser.permissions
+    .request(ALL_HOSTS)
+    .catch(() => false)
+    .then(renderAccess);
 }
 
 function main(): void {
@@ -151,6 +181,7 @@ function main(): void {
   const input = byId<HTMLInputElement>('email-input');
   byId<HTMLFormElement>('add-form').addEventListener('submit', (event) => {
     event.preventDefault();
+    requestAccessIfMissing();
     addEmail(area, input.value)
       .then((address) => {
         input.value = '';
@@ -162,7 +193,8 @@ function main(): void {
       });
   });
   byId('grant-access').addEventListener('click', () => {
-    void browser.permissions.request(ALL_HOSTS).then(renderAccess);
+    hostAccess = false;
+    requestAccessIfMissing();
   });
   browser.storage.onChanged.addListener((changes, areaName) => {
     if (areaName === 'local' && Object.keys(changes).some((k) => PREFERENCE_KEYS.includes(k))) {

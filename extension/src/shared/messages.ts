@@ -26,6 +26,12 @@ export interface BeginMessage {
   endpoint: string;
 }
 
+/** Sent once per page that carries usable BSSO markup, so the toolbar icon can say so. */
+export interface AvailableMessage {
+  type: 'content-to-background:available';
+  endpoint: string;
+}
+
 export interface AssertMessage {
   type: 'content-to-background:assert';
   endpoint: string;
@@ -49,7 +55,12 @@ export interface DiscoverMessage {
   email: string;
 }
 
-export type Message = BeginMessage | AssertMessage | ChooseMessage | DiscoverMessage;
+export type Message =
+  | BeginMessage
+  | AvailableMessage
+  | AssertMessage
+  | ChooseMessage
+  | DiscoverMessage;
 export type MessageType = Message['type'];
 
 export interface ResultMap {
@@ -61,6 +72,7 @@ export interface ResultMap {
     /** Where the content script GETs the challenge (computed here, not in the content script). */
     challengeUrl: string;
   };
+  'content-to-background:available': { ok: true };
   'content-to-background:assert': { ok: true; assertion: string };
   'chooser-to-background:choose': { ok: true };
   'options-to-background:discover': { ok: true; email: string; issuer: string };
@@ -108,6 +120,7 @@ export function parseMessage(value: unknown): Message | undefined {
   if (!isRecord(value)) return undefined;
   switch (value.type) {
     case 'content-to-background:begin':
+    case 'content-to-background:available':
       if (!onlyKeys(value, ['type', 'endpoint']) || !isUrlString(value.endpoint)) return undefined;
       return { type: value.type, endpoint: value.endpoint };
     case 'content-to-background:assert':

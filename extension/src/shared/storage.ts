@@ -75,9 +75,13 @@ export async function removeEmail(area: StorageAreaLike, address: string): Promi
   });
 }
 
-export async function setDefaultEmail(area: StorageAreaLike, address: string): Promise<void> {
+/** Sets the default address; null means "ask at each new site" (the chooser). */
+export async function setDefaultEmail(
+  area: StorageAreaLike,
+  address: string | null,
+): Promise<void> {
   const prefs = await readPreferences(area);
-  if (!prefs.emails.includes(address)) return;
+  if (address !== null && !prefs.emails.includes(address)) return;
   await area.set({ [KEYS.defaultEmail]: address });
 }
 
