@@ -1,7 +1,13 @@
 // Discovery: email domain -> WebFinger -> provider configuration (protocol-spec.md#discovery).
 import WebFinger from 'webfinger.js';
 import * as z from 'zod';
-import { BSSO_VERSION, DOMAIN_PROBE_LOCAL_PART, limits, WEBFINGER_REL } from './constants.ts';
+import {
+  BSSO_VERSION,
+  DOMAIN_PROBE_LOCAL_PART,
+  JRD_CONTENT_TYPE,
+  limits,
+  WEBFINGER_REL,
+} from './constants.ts';
 import { type EmailAddress, parseDomain, parseEmail } from './email.ts';
 import { BssoError } from './errors.ts';
 import { type FetchLike, requestJson } from './http.ts';
@@ -146,23 +152,57 @@ export interface Discovered {
   config: ProviderConfig;
 }
 
+/** Redirects a WebFinger look-up follows at most (protocol-spec.md#discovery). */
+export const MAX_WEBFINGER_REDIRECTS = 3;
+
+// webfinger.js's own host check, the one its lookup runs: refuses private, loopback and
+// link-local hosts (and, under Node, names resolving to them) unless the override is on.
+interface HostCheck {
+  resolveAndValidateHost?: (host: string) => Promise<unknown>;
+}
+
 /**
- * Looks the JRD up with webfinger.js: https only, no host-meta fallback, its SSRF checks on
- * (unless the development override is set).
+ * Looks the JRD up over https only, with webfinger.js's host checks on every hop, at most
+ * MAX_WEBFINGER_REDIRECTS redirects (never to http), and the transport's size and time caps
+ * (webfinger.js's own fetch has no size cap and follows redirects to http).
  */
 export async function lookupJrd(
   email: EmailAddress,
   options: DiscoveryOptions = {},
 ): Promise<unknown> {
-  const client = new WebFinger({
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const deadline = Date.now() + timeoutMs;
+  const hosts = new WebFinger({
     tls_only: true,
     uri_fallback: false,
-    request_timeout: options.timeoutMs ?? 5000,
+    request_timeout: timeoutMs,
     allow_private_addresses: options.allowPrivateAddresses === true,
-  });
+  }) as unknown as HostCheck;
+  let url = new URL(`https://${email.domain}/.well-known/webfinger`);
+  url.searchParams.set('resource', acctUri(email));
   try {
-    const result = await client.lookup(email.address);
-    return result.object;
+    for (let hops = 0; ; hops++) {
+      if (url.protocol !== 'https:') throw new Error('WebFinger redirected away from https.');
+      // Fail closed if the library ever drops its check.
+      if (typeof hosts.resolveAndValidateHost !== 'function') throw new Error('No host check.');
+      await hosts.resolveAndValidateHost(url.host);
+      const answer = await requestJson(url.href, {
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        maxBytes: limits.maxDocumentBytes,
+        accept: [JRD_CONTENT_TYPE, 'application/json'],
+        redirect: 'manual',
+      });
+      if (answer.status >= 300 && answer.status < 400) {
+        if (hops >= MAX_WEBFINGER_REDIRECTS || answer.location === undefined) {
+          throw new Error('Too many or broken WebFinger redirects.');
+        }
+        url = new URL(answer.location, url);
+        continue;
+      }
+      if (answer.status !== 200) throw new Error(`WebFinger answered ${answer.status}.`);
+      return answer.body;
+    }
   } catch (err) {
     throw new BssoError('discovery_failed', `WebFinger on ${email.domain} failed.`, { cause: err });
   }

@@ -14,11 +14,18 @@ export interface JsonRequestOptions {
   credentials?: RequestCredentials;
   /** Media types accepted for the answer; the first is sent in `Accept`. */
   accept?: readonly string[];
+  /**
+   * 'error' (default): a redirect is a failure. 'manual': a 3xx answer is returned with its
+   * `location` and no body, for the caller to check (WebFinger only).
+   */
+  redirect?: 'error' | 'manual';
 }
 
 export interface JsonResponse {
   status: number;
   body: unknown;
+  /** The Location header of a 3xx answer (with `redirect: 'manual'`). */
+  location?: string;
 }
 
 /**
@@ -37,7 +44,7 @@ export async function requestJson(
   const headers: Record<string, string> = { accept: accept.join(', ') };
   const init: RequestInit = {
     method: options.method ?? 'GET',
-    redirect: 'error',
+    redirect: options.redirect ?? 'error',
     signal,
     headers,
     credentials: options.credentials ?? 'omit',
@@ -57,6 +64,13 @@ export async function requestJson(
     });
   }
   try {
+    if (options.redirect === 'manual' && response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get('location');
+      return location === null
+        ? { status: response.status, body: undefined }
+        : { status: response.status, body: undefined, location };
+    }
     const text = await readCapped(response, maxBytes);
     const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (!type || !accept.includes(type)) {
