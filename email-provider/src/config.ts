@@ -37,6 +37,20 @@ export interface ProviderConfig {
   associationsPerIpPerMinute?: number;
   /** Interval of the expiry sweep in ms; 0 turns it off; default 10 minutes. */
   sweepIntervalMs?: number;
+  /**
+   * PostgreSQL URL: accounts, associations and the issued log live there instead of the
+   * SQLite file, shared by every instance. Default unset (SQLite in dataDir).
+   */
+  databaseUrl?: string;
+  /** PostgreSQL schema of the provider's tables; default 'bsso'. */
+  databaseSchema?: string;
+  /**
+   * Redis URL: sessions, used assertion ids and rate limits live there, shared by every
+   * instance. Default unset (the database and per-process memory).
+   */
+  redisUrl?: string;
+  /** Prefix of the provider's Redis keys; default 'bsso:<issuer host>:'. */
+  redisKeyPrefix?: string;
 }
 
 export interface ResolvedConfig {
@@ -57,6 +71,10 @@ export interface ResolvedConfig {
   signinFailuresPerIp: number;
   associationsPerIpPerMinute: number;
   sweepIntervalMs: number;
+  databaseUrl: string | undefined;
+  databaseSchema: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
 }
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
@@ -72,6 +90,14 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
     throw new TypeError(`${name} must be an integer from 1 to ${max}.`);
   }
   return v;
+}
+
+function serviceUrl(name: string, value: string | undefined, protocols: string[]) {
+  if (value === undefined || value === '') return undefined;
+  if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol)) {
+    throw new TypeError(`${name} must be a ${protocols.join(' or ')}// URL.`);
+  }
+  return value;
 }
 
 export function resolveConfig(config: ProviderConfig): ResolvedConfig {
@@ -147,5 +173,9 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
       100_000,
     ),
     sweepIntervalMs: config.sweepIntervalMs ?? 10 * 60 * 1000,
+    databaseUrl: serviceUrl('databaseUrl', config.databaseUrl, ['postgres:', 'postgresql:']),
+    databaseSchema: config.databaseSchema ?? 'bsso',
+    redisUrl: serviceUrl('redisUrl', config.redisUrl, ['redis:', 'rediss:']),
+    redisKeyPrefix: config.redisKeyPrefix ?? `bsso:${issuerUrl.host}:`,
   };
 }

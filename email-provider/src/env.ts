@@ -35,7 +35,9 @@ function flag(env: Env, name: string): boolean {
  * BSSO_ISSUER, BSSO_DOMAINS (comma list), BSSO_DATA_DIR, BSSO_PORT (default 8443),
  * BSSO_HOST (default 0.0.0.0), BSSO_TLS_CERT + BSSO_TLS_KEY (PEM file paths; required unless
  * BSSO_DEVELOPMENT_HTTP=1, which also allows http://localhost URLs), BSSO_SIGNUP=1,
- * BSSO_TRUST_PROXY (express 'trust proxy' value), BSSO_EXTENSION_ORIGINS (comma list).
+ * BSSO_TRUST_PROXY (express 'trust proxy' value), BSSO_EXTENSION_ORIGINS (comma list),
+ * DATABASE_URL (PostgreSQL) + BSSO_DATABASE_SCHEMA, REDIS_URL + BSSO_REDIS_PREFIX (shared
+ * stores for several instances; see config.ts).
  */
 export function readServerSettings(env: Env): ServerSettings {
   const developmentHttp = flag(env, 'BSSO_DEVELOPMENT_HTTP');
@@ -55,6 +57,15 @@ export function readServerSettings(env: Env): ServerSettings {
   if (trustProxy) {
     provider.trustProxy =
       trustProxy === 'true' ? true : trustProxy === 'false' ? false : trustProxy;
+  }
+  const shared = {
+    databaseUrl: env.DATABASE_URL,
+    databaseSchema: env.BSSO_DATABASE_SCHEMA,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.BSSO_REDIS_PREFIX,
+  } as const;
+  for (const [name, value] of Object.entries(shared)) {
+    if (value?.trim()) provider[name as keyof typeof shared] = value.trim();
   }
   const origins = list(env.BSSO_EXTENSION_ORIGINS);
   if (origins.length > 0) provider.allowedExtensionOrigins = origins;

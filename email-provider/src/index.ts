@@ -1,6 +1,5 @@
 // @bsso/email-provider: a BSSO email provider as an Express app (see contract.md).
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Express } from 'express';
 import { createAccountService } from './accounts.ts';
 import { createApp } from './app.ts';
@@ -8,9 +7,7 @@ import { type ProviderConfig, resolveConfig } from './config.ts';
 import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
 import { loadSigningKeys } from './keys.ts';
-import { createMemoryRateLimiter } from './rate-limit.ts';
-import { openSqliteDatabase } from './storage/sqlite-database.ts';
-import { createSqliteStores } from './storage/sqlite-stores.ts';
+import { openProviderStores } from './storage/select.ts';
 
 export type { ProviderConfig } from './config.ts';
 export { CSRF_COOKIE, CSRF_FIELD } from './http/csrf.ts';
@@ -20,7 +17,7 @@ export type { Logger } from './log.ts';
 export { createJsonLogger, silentLogger } from './log.ts';
 export { POPUP_DONE_QUERY, paths } from './paths.ts';
 
-export const DATABASE_FILE = 'provider.sqlite';
+export { DATABASE_FILE } from './storage/select.ts';
 
 export interface Provider {
   /** Mount on any https server. */
@@ -43,33 +40,19 @@ export interface Provider {
 }
 
 const LOG_RETENTION_MS = 90 * 86_400_000;
-const RATE_WINDOW_MS = 15 * 60_000;
 
 export async function createProvider(options: ProviderConfig): Promise<Provider> {
   const config = resolveConfig(options);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadSigningKeys(config.dataDir, config.now());
-  const stores = createSqliteStores(openSqliteDatabase(join(config.dataDir, DATABASE_FILE)));
+  const { stores, limiters } = await openProviderStores(config);
   const ctx: ProviderContext = {
     config,
     stores,
     keys,
     sessions: createSessionManager(stores.sessions, config),
     accounts: createAccountService({ stores, domains: config.domains, now: config.now }),
-    limiters: {
-      account: createMemoryRateLimiter({
-        maxFailures: config.signinFailuresPerAccount,
-        windowMs: RATE_WINDOW_MS,
-      }),
-      ip: createMemoryRateLimiter({
-        maxFailures: config.signinFailuresPerIp,
-        windowMs: RATE_WINDOW_MS,
-      }),
-      association: createMemoryRateLimiter({
-        maxFailures: config.associationsPerIpPerMinute,
-        windowMs: 60_000,
-      }),
-    },
+    limiters,
   };
   const sweepAssociations = () => stores.associations.removeExpired(config.now());
   const sweep = async () => {

@@ -1,13 +1,14 @@
 // Failure counting for sign-in throttling (threats.md #16). In memory, per process; the
-// interface lets a shared store (Redis) take over for several instances.
+// async interface lets a shared store (storage/redis-stores.ts) take over for several
+// instances.
 
 export interface RateLimiter {
   /** Whether another attempt is allowed for `key` now. */
-  allowed(key: string, now: number): boolean;
+  allowed(key: string, now: number): Promise<boolean>;
   /** Counts one failed attempt. */
-  fail(key: string, now: number): void;
+  fail(key: string, now: number): Promise<void>;
   /** Forgets the failures of `key` (after a success). */
-  reset(key: string): void;
+  reset(key: string): Promise<void>;
 }
 
 export interface MemoryRateLimiterOptions {
@@ -28,10 +29,10 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Rate
     return list;
   };
   return {
-    allowed(key, now) {
+    async allowed(key, now) {
       return recent(key, now).length < options.maxFailures;
     },
-    fail(key, now) {
+    async fail(key, now) {
       const list = recent(key, now);
       list.push(now);
       failures.delete(key);
@@ -42,7 +43,7 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Rate
         failures.delete(oldest);
       }
     },
-    reset(key) {
+    async reset(key) {
       failures.delete(key);
     },
   };

@@ -77,20 +77,23 @@ export function signinRouter(ctx: ProviderContext): Router {
     const now = config.now();
     const accountKey = email.toLowerCase();
     const ipKey = req.ip ?? 'unknown';
-    if (!limiters.account.allowed(accountKey, now) || !limiters.ip.allowed(ipKey, now)) {
+    if (
+      !(await limiters.account.allowed(accountKey, now)) ||
+      !(await limiters.ip.allowed(ipKey, now))
+    ) {
       config.logger.warn('signin_throttled', {});
       renderSignin(req, res, 429, { ...form, error: SIGNIN_THROTTLED });
       return;
     }
     const account = await ctx.accounts.authenticate(email, password);
     if (!account) {
-      limiters.account.fail(accountKey, now);
-      limiters.ip.fail(ipKey, now);
+      await limiters.account.fail(accountKey, now);
+      await limiters.ip.fail(ipKey, now);
       config.logger.info('signin_failed', {});
       renderSignin(req, res, 401, { ...form, error: SIGNIN_FAILED });
       return;
     }
-    limiters.account.reset(accountKey);
+    await limiters.account.reset(accountKey);
     await ctx.sessions.start(req, res, account);
     config.logger.info('signin', {});
     res.redirect(303, popup ? `${paths.signinDone}?${POPUP_DONE_QUERY}` : paths.account);

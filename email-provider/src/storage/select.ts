@@ -1,0 +1,101 @@
+// Chooses the provider's stores from its configuration:
+// - nothing set: one SQLite file in dataDir and in-memory rate limits (one machine);
+// - databaseUrl: PostgreSQL for accounts, associations and the issued-assertion log (and
+//   sessions and used assertion ids unless Redis is set);
+// - redisUrl: Redis for sessions, used assertion ids and rate limits, shared by instances.
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config.ts';
+import { createMemoryRateLimiter, type RateLimiter } from '../rate-limit.ts';
+import { openPostgres } from './postgres-database.ts';
+import { createPostgresStores } from './postgres-stores.ts';
+import { connectRedis, type RedisClient, redactUrl } from './redis-client.ts';
+import {
+  createRedisRateLimiter,
+  createRedisSessionStore,
+  createRedisUsedAssertionStore,
+} from './redis-stores.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
+import { createSqliteStores } from './sqlite-stores.ts';
+import type { Stores } from './types.ts';
+
+export const DATABASE_FILE = 'provider.sqlite';
+const RATE_WINDOW_MS = 15 * 60_000;
+
+export interface ProviderStores {
+  stores: Stores;
+  limiters: { account: RateLimiter; ip: RateLimiter; association: RateLimiter };
+}
+
+type StoreConfig = Pick<
+  ResolvedConfig,
+  | 'dataDir'
+  | 'databaseUrl'
+  | 'databaseSchema'
+  | 'redisUrl'
+  | 'redisKeyPrefix'
+  | 'sessionAbsoluteMs'
+  | 'signinFailuresPerAccount'
+  | 'signinFailuresPerIp'
+  | 'associationsPerIpPerMinute'
+  | 'now'
+  | 'logger'
+>;
+
+export async function openProviderStores(config: StoreConfig): Promise<ProviderStores> {
+  const lasting = config.databaseUrl
+    ? createPostgresStores(
+        await openPostgres(config.databaseUrl, {
+          schema: config.databaseSchema,
+          onError: (err) => config.logger.error('postgres_error', { message: err.message }),
+        }),
+      )
+    : createSqliteStores(openSqliteDatabase(join(config.dataDir, DATABASE_FILE)));
+  let redis: RedisClient | undefined;
+  try {
+    if (config.redisUrl) {
+      // Logged once per outage, not once per reconnect attempt.
+      let down = false;
+      redis = await connectRedis(config.redisUrl, {
+        onError: (err) => {
+          if (down) return;
+          down = true;
+          config.logger.error('redis_unavailable', {
+            url: redactUrl(config.redisUrl ?? ''),
+            message: err.message,
+          });
+        },
+      });
+      redis.on('ready', () => {
+        if (down) config.logger.info('redis_reconnected', {});
+        down = false;
+      });
+    }
+  } catch (err) {
+    await lasting.close();
+    throw err;
+  }
+  const shared = { prefix: config.redisKeyPrefix, now: config.now };
+  const limiter = (name: string, maxFailures: number, windowMs: number): RateLimiter =>
+    redis
+      ? createRedisRateLimiter(redis, { ...shared, name, maxFailures, windowMs })
+      : createMemoryRateLimiter({ maxFailures, windowMs });
+  const client = redis;
+  const stores: Stores = client
+    ? {
+        ...lasting,
+        sessions: createRedisSessionStore(client, { ...shared, ttlMs: config.sessionAbsoluteMs }),
+        usedAssertions: createRedisUsedAssertionStore(client, shared),
+        async close() {
+          await Promise.allSettled([client.close(), lasting.close()]);
+        },
+      }
+    : lasting;
+  return {
+    stores,
+    limiters: {
+      account: limiter('signin-account', config.signinFailuresPerAccount, RATE_WINDOW_MS),
+      ip: limiter('signin-ip', config.signinFailuresPerIp, RATE_WINDOW_MS),
+      association: limiter('association-ip', config.associationsPerIpPerMinute, 60_000),
+    },
+  };
+}

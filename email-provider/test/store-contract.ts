@@ -1,0 +1,124 @@
+// One contract for every provider store and rate limiter implementation.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RateLimiter } from '../src/rate-limit.ts';
+import type { Stores } from '../src/storage/types.ts';
+
+/** The store contract: stores.test.ts runs it against SQLite, PostgreSQL and PostgreSQL + Redis. */
+export function storeContract(
+  name: string,
+  open: () => Promise<{ stores: Stores; done(): Promise<void> }>,
+) {
+  describe(`${name} stores`, () => {
+    it('accounts: insert once, update, list, remove', async () => {
+      const { stores, done } = await open();
+      try {
+        const r = { email: 'a@x.test', passwordHash: 'h', createdAt: 1, updatedAt: 1 };
+        assert.equal(await stores.accounts.insert(r), true);
+        assert.equal(await stores.accounts.insert(r), false);
+        assert.equal(await stores.accounts.updatePassword('a@x.test', 'h2', 2), true);
+        assert.equal((await stores.accounts.find('a@x.test'))?.passwordHash, 'h2');
+        assert.deepEqual(await stores.accounts.list(), ['a@x.test']);
+        assert.equal(await stores.accounts.remove('a@x.test'), true);
+        assert.equal(await stores.accounts.find('a@x.test'), undefined);
+      } finally {
+        await done();
+      }
+    });
+
+    it('used assertions: each id once, kept until expiry', async () => {
+      const { stores, done } = await open();
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => stores.usedAssertions.markUsed('jti-1', 100)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal(await stores.usedAssertions.removeExpired(99), 0);
+        assert.equal(await stores.usedAssertions.removeExpired(100), 1);
+        assert.equal(await stores.usedAssertions.markUsed('jti-1', 200), true);
+      } finally {
+        await done();
+      }
+    });
+
+    it('associations: secret round-trips, invalidate, expire', async () => {
+      const { stores, done } = await open();
+      try {
+        const secret = crypto.getRandomValues(new Uint8Array(32));
+        await stores.associations.insert({
+          handle: 'h1',
+          secret,
+          site: 'https://site.test',
+          createdAt: 0,
+          expiresAt: 10,
+          invalidated: false,
+        });
+        const found = await stores.associations.find('h1');
+        assert.deepEqual(found?.secret, secret);
+        assert.equal(await stores.associations.invalidate('h1'), true);
+        assert.equal((await stores.associations.find('h1'))?.invalidated, true);
+        assert.equal(await stores.associations.removeExpired(10), 1);
+      } finally {
+        await done();
+      }
+    });
+
+    it('sessions and the issued-assertion log', async () => {
+      const { stores, done } = await open();
+      try {
+        await stores.sessions.insert({
+          idHash: 's',
+          email: 'a@x.test',
+          createdAt: 0,
+          lastSeenAt: 0,
+        });
+        await stores.sessions.touch('s', 50);
+        assert.equal((await stores.sessions.find('s'))?.lastSeenAt, 50);
+        assert.equal(await stores.sessions.removeExpired(40, 0), 0);
+        assert.equal(await stores.sessions.removeExpired(60, 0), 1);
+        for (const [site, at] of [
+          ['https://a.test', 1],
+          ['https://b.test', 5],
+          ['https://a.test', 9],
+        ] as const) {
+          await stores.issuedLog.record({ email: 'a@x.test', siteOrigin: site, issuedAt: at });
+        }
+        assert.deepEqual(await stores.issuedLog.recentSites('a@x.test', 0, 10), [
+          { siteOrigin: 'https://a.test', lastIssuedAt: 9, count: 2 },
+          { siteOrigin: 'https://b.test', lastIssuedAt: 5, count: 1 },
+        ]);
+        assert.equal(await stores.issuedLog.removeOlderThan(5), 1);
+      } finally {
+        await done();
+      }
+    });
+  });
+}
+
+/** The rate limiter contract: memory and Redis. */
+export function rateLimiterContract(
+  name: string,
+  open: (options: { maxFailures: number; windowMs: number }) => Promise<{
+    limiter: RateLimiter;
+    done(): Promise<void>;
+  }>,
+) {
+  describe(`${name} rate limiter`, () => {
+    it('allows a number of failures per window, then blocks until they age out', async () => {
+      const { limiter, done } = await open({ maxFailures: 2, windowMs: 1000 });
+      try {
+        assert.equal(await limiter.allowed('k', 0), true);
+        await limiter.fail('k', 0);
+        await limiter.fail('k', 500);
+        assert.equal(await limiter.allowed('k', 600), false);
+        assert.equal(await limiter.allowed('other', 600), true);
+        assert.equal(await limiter.allowed('k', 1001), true);
+        await limiter.fail('k', 1001);
+        await limiter.reset('k');
+        assert.equal(await limiter.allowed('k', 1002), true);
+      } finally {
+        await done();
+      }
+    });
+  });
+}
