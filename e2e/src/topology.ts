@@ -32,6 +32,8 @@ export interface TopologyOptions {
   siteRoutes?: Record<string, ExtraRoute>;
   /** Also serve https://evil.test (a logged, always-404 server). Default false. */
   evilSite?: boolean;
+  /** What https://evil.test serves instead of 404s (implies `evilSite`). Default none. */
+  evilHandler?: RequestListener;
 }
 
 /** Counts requests per path, so tests can say which server-to-server calls happened. */
@@ -126,12 +128,15 @@ export async function startTopology(
     );
   let site = await serveHttps(SITE_NAME, pki, makeSite());
   let evil: { site: HttpsSite; log: RequestLog } | undefined;
-  if (options.evilSite) {
+  if (options.evilSite || options.evilHandler) {
     const log = new RequestLog();
     const notFound: RequestListener = (_req, res) => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     };
-    evil = { site: await serveHttps(EVIL_NAME, pki, log.wrap(notFound)), log };
+    evil = {
+      site: await serveHttps(EVIL_NAME, pki, log.wrap(options.evilHandler ?? notFound)),
+      log,
+    };
   }
   const named = [providerSite, site, ...(evil ? [evil.site] : [])];
   const restoreFetch = routeNodeFetch(named, pki);
