@@ -5,6 +5,8 @@
 //   BSSO_DEV_HOSTS      development only: 'mail.test=41002,...' maps names to loopback ports
 //   BSSO_DEV_CA         development only: PEM file (or text) of a test CA to trust
 //   BSSO_DEV_ALLOW_LOCALHOST_HTTP=1  development only: http endpoints on localhost
+//   REDIS_URL           shared stores for several instances (nonces, sessions, caches)
+//   BSSO_REDIS_PREFIX   key prefix in Redis (default 'bsso-site:')
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -27,6 +29,14 @@ const app = createDemoSite({
   endpoint,
   discovery: { allowLocalhostHttp: env.BSSO_DEV_ALLOW_LOCALHOST_HTTP === '1' },
   onSignIn: (email) => console.log('signed in:', email),
+  ...(env.REDIS_URL
+    ? {
+        stores: {
+          redisUrl: env.REDIS_URL,
+          ...(env.BSSO_REDIS_PREFIX ? { redisPrefix: env.BSSO_REDIS_PREFIX } : {}),
+        },
+      }
+    : {}),
 });
 const server =
   env.BSSO_TLS_CERT && env.BSSO_TLS_KEY

@@ -19,6 +19,10 @@ export function needsRenewal(key: AssociationKey, now: number): boolean {
   return left < 60_000 || left < (key.expiresAt - key.createdAt) / 10;
 }
 
+/** How long one instance may take to associate before another may try. */
+const LOCK_MS = 10_000;
+const LOCK_POLL_MS = 20;
+
 export function createAssociations(
   cache: AssociationCache,
   outbound: Outbound,
@@ -26,6 +30,7 @@ export function createAssociations(
   now: () => number,
 ): Associations {
   const inFlight = new Map<string, Promise<AssociationRecord>>();
+  const unexpired = (r: AssociationRecord | null) => (r && r.expiresAt > now() ? r : null);
 
   async function create(
     config: ProviderConfig,
@@ -63,6 +68,35 @@ export function createAssociations(
     return record;
   }
 
+  // Several instances sharing the cache: one associates under the cache's lock; the others
+  // keep using a live association meanwhile, or wait for the one being made.
+  async function createShared(
+    config: ProviderConfig,
+    old: AssociationRecord | null,
+  ): Promise<AssociationRecord> {
+    if (!cache.lock) return create(config, old);
+    const deadline = Date.now() + LOCK_MS;
+    for (;;) {
+      const release = await cache.lock(config.issuer, LOCK_MS);
+      if (release) {
+        try {
+          const fresh = unexpired(await cache.get(config.issuer));
+          if (fresh && !needsRenewal(fresh, now())) return fresh;
+          return await create(config, fresh ?? old);
+        } finally {
+          await release().catch(() => undefined);
+        }
+      }
+      if (old) return old;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      const made = unexpired(await cache.get(config.issuer));
+      if (made) return made;
+      if (Date.now() > deadline) {
+        throw new BssoError('provider_unavailable', 'Another instance is still associating.');
+      }
+    }
+  }
+
   return {
     async current(config) {
       const t = now();
@@ -71,7 +105,7 @@ export function createAssociations(
       if (live && !needsRenewal(live, t)) return live;
       let pending = inFlight.get(config.issuer);
       if (!pending) {
-        pending = create(config, live).finally(() => inFlight.delete(config.issuer));
+        pending = createShared(config, live).finally(() => inFlight.delete(config.issuer));
         inFlight.set(config.issuer, pending);
       }
       try {

@@ -36,6 +36,12 @@ export {
   type RateLimiter,
 } from './rate-limit.ts';
 export {
+  createRedisStores,
+  type RedisClient,
+  type RedisSiteStores,
+  type RedisStoresOptions,
+} from './redis-stores.ts';
+export {
   type ChallengeInput,
   createSiteCore,
   type Sessions,

@@ -14,8 +14,12 @@ export interface SiteCoreOptions {
    * 'direct': always ask the provider.
    */
   verification?: 'association' | 'direct';
-  /** Storage adapters; memory by default (one process only). */
-  stores?: Partial<SiteStores>;
+  /**
+   * Storage adapters; memory by default (one process only). Several instances: set
+   * `redisUrl` (nonces, sessions and caches in Redis, keys under `redisPrefix`, default
+   * 'bsso-site:'), or pass `createRedisStores(url)`. Adapters given here win.
+   */
+  stores?: Partial<SiteStores> & { redisUrl?: string; redisPrefix?: string };
   discovery?: DiscoveryPolicy;
   outbound?: OutboundOptions;
   /** Session lifetime in seconds. Default 8 hours. */

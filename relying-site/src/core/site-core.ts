@@ -19,6 +19,7 @@ import {
 } from './options.ts';
 import { createOutbound } from './outbound.ts';
 import { createMemoryRateLimiter } from './rate-limit.ts';
+import { createRedisStores } from './redis-stores.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
 import { type VerifiedAssertion, verifyAssertion } from './verify.ts';
 
@@ -48,6 +49,8 @@ export interface SiteCore {
   challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
   /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */
   verify(input: { browserId: string | undefined; assertion: string }): Promise<VerifiedAssertion>;
+  /** Closes connections the core opened itself (the Redis client of `stores.redisUrl`). */
+  close(): Promise<void>;
 }
 
 export function createSiteCore(options: SiteCoreOptions): SiteCore {
@@ -60,7 +63,12 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const sessionTtl = positive(options.sessionTtlSeconds, 8 * 3600, 'sessionTtlSeconds');
   const nonceTtl = positive(options.nonceTtlSeconds, limits.nonceLifetimeSeconds, 'nonceTtl');
   const skew = options.clockSkewSeconds ?? limits.clockSkewSeconds;
-  const stores: SiteStores = { ...createMemoryStores(now), ...options.stores };
+  const { redisUrl, redisPrefix, ...given } = options.stores ?? {};
+  const redis = redisUrl
+    ? createRedisStores(redisUrl, { now, ...(redisPrefix ? { prefix: redisPrefix } : {}) })
+    : undefined;
+  const { client: _client, close: closeRedis, ...shared } = redis ?? {};
+  const stores: SiteStores = { ...createMemoryStores(now), ...shared, ...given };
   const outbound = createOutbound(options.outbound);
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
@@ -95,6 +103,9 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     associations,
     sessions,
     newBrowserId: () => randomToken(limits.idBytes * 2),
+    close: async () => {
+      await closeRedis?.();
+    },
 
     async limit(clientKey) {
       if (rateLimiter && !(await rateLimiter.take(clientKey, now()))) {

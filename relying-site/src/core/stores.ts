@@ -47,6 +47,11 @@ export interface AssociationCache {
   get(issuer: string): Promise<AssociationRecord | null>;
   set(issuer: string, record: AssociationRecord): Promise<void>;
   delete(issuer: string): Promise<void>;
+  /**
+   * Optional, for caches shared by several instances: a short lock on associating with
+   * `issuer`. Resolves to its release, or null while another instance holds it.
+   */
+  lock?(issuer: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
 }
 
 export interface DiscoveryRecord {

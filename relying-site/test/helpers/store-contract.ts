@@ -1,11 +1,16 @@
-// One contract for every SiteStores implementation. Run it against a new adapter (Redis,
-// ...) with `storeContract('redis', (now) => createRedisStores(client, now))`.
+// One contract for every SiteStores implementation: memory (stores.test.ts) and Redis
+// (redis-stores.test.ts). `cleanup` runs once after the suite (close, delete keys).
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { AssociationRecord, SiteStores } from '../../src/core/index.ts';
 
-export function storeContract(name: string, factory: (now: () => number) => SiteStores): void {
+export function storeContract(
+  name: string,
+  factory: (now: () => number) => SiteStores,
+  cleanup?: () => Promise<void>,
+): void {
   describe(`${name} stores`, () => {
+    if (cleanup) after(cleanup);
     const setup = () => {
       const clock = { now: 1_000_000 };
       return { clock, stores: factory(() => clock.now) };
@@ -73,6 +78,21 @@ export function storeContract(name: string, factory: (now: () => number) => Site
       await stores.associations.set('https://i', record);
       clock.now += 10_000;
       assert.equal(await stores.associations.get('https://i'), null);
+    });
+
+    test('association lock (shared caches): one holder until released or expired', async () => {
+      const { stores } = setup();
+      const lock = stores.associations.lock?.bind(stores.associations);
+      if (!lock) return; // a per-process cache needs none: single-flight covers it
+      const results = await Promise.all(Array.from({ length: 5 }, () => lock('https://i', 5000)));
+      const holders = results.filter((r) => r !== null);
+      assert.equal(holders.length, 1);
+      assert.equal(await lock('https://i', 5000), null);
+      assert.ok(await lock('https://other', 5000), 'per issuer');
+      await holders[0]?.();
+      const again = await lock('https://i', 5000);
+      assert.ok(again);
+      await again();
     });
 
     test('discovery: per domain with TTL', async () => {

@@ -1,0 +1,236 @@
+// Redis stores for a site running as several instances: a nonce is consumed at most once
+// across all of them (GETDEL), sessions and caches are shared, and associating with a
+// provider takes a short lock so the instances hold one association per provider.
+// Every key expires in Redis; records also carry their own expiry, checked on read.
+import { randomUUID } from 'node:crypto';
+import { base64url } from 'jose';
+import { createClient, type RedisClientType } from 'redis';
+import type {
+  AssociationCache,
+  AssociationKey,
+  AssociationRecord,
+  DiscoveryCache,
+  DiscoveryRecord,
+  NonceRecord,
+  NonceStore,
+  SessionRecord,
+  SessionStore,
+  SiteStores,
+} from './stores.ts';
+
+export type RedisClient = RedisClientType;
+
+export interface RedisStoresOptions {
+  /** Prefix of every key; default 'bsso-site:'. Instances of one site share it. */
+  prefix?: string;
+  /** Current time in ms; default Date.now. */
+  now?: () => number;
+  /** A command not answered within this fails (so the request fails); default 2000 ms. */
+  commandTimeoutMs?: number;
+  /** Connection errors, once per outage; default a line on stderr. The client reconnects. */
+  onError?: (err: Error) => void;
+}
+
+export interface RedisSiteStores extends SiteStores {
+  readonly client: RedisClient;
+  /** Closes the connection (only when this module opened it from a URL). */
+  close(): Promise<void>;
+}
+
+/**
+ * Stores over Redis at `target` (a redis:// or rediss:// URL, or a connected client you
+ * own). With a URL the connection opens in the background; commands wait for it up to
+ * commandTimeoutMs, then fail, and so does the request that needed them (fail closed).
+ */
+export function createRedisStores(
+  target: string | RedisClient,
+  options: RedisStoresOptions = {},
+): RedisSiteStores {
+  const now = options.now ?? Date.now;
+  const p = options.prefix ?? 'bsso-site:';
+  const owned = typeof target === 'string';
+  const client = owned ? openClient(target, options) : target;
+  return {
+    client,
+    nonces: createRedisNonceStore(client, p, now),
+    sessions: createRedisSessionStore(client, p, now),
+    associations: createRedisAssociationCache(client, p, now),
+    discovery: createRedisDiscoveryCache(client, p, now),
+    async close() {
+      if (owned && client.isOpen) await client.close();
+    },
+  };
+}
+
+function openClient(url: string, options: RedisStoresOptions): RedisClient {
+  if (!URL.canParse(url) || !['redis:', 'rediss:'].includes(new URL(url).protocol)) {
+    throw new TypeError('redisUrl must be a redis:// or rediss:// URL.');
+  }
+  const client: RedisClient = createClient({
+    url,
+    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+    commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
+  });
+  const report =
+    options.onError ?? ((err: Error) => console.error(`bsso: Redis unavailable: ${err.message}`));
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (!down) report(err);
+    down = true;
+  });
+  client.on('ready', () => {
+    down = false;
+  });
+  // Failures surface per command (and through onError); the client keeps reconnecting.
+  client.connect().catch(() => undefined);
+  return client;
+}
+
+/** Runs a Redis call, turning failures into one clear message naming the store. */
+async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message || err.name : String(err);
+    throw new Error(`Redis ${what} failed: ${reason}`, { cause: err });
+  }
+}
+
+/** Milliseconds until `expiresAt`, at least 1 (Redis refuses 0). */
+function ttl(expiresAt: number, now: number): number {
+  return Math.max(1, Math.ceil(expiresAt - now));
+}
+
+function parse<T extends { expiresAt: number }>(text: string | null, now: number): T | null {
+  if (text === null) return null;
+  const value = JSON.parse(text) as T;
+  return typeof value.expiresAt === 'number' && value.expiresAt > now ? value : null;
+}
+
+export function createRedisNonceStore(
+  client: RedisClient,
+  prefix: string,
+  now: () => number,
+): NonceStore {
+  const key = (nonce: string) => `${prefix}nonce:${nonce}`;
+  return {
+    put: (nonce, record) =>
+      call('nonce put', async () => {
+        await client.set(key(nonce), JSON.stringify(record), {
+          expiration: { type: 'PX', value: ttl(record.expiresAt, now()) },
+        });
+      }),
+    // GETDEL: one instance gets the record, every other one gets nothing.
+    consume: (nonce) =>
+      call('nonce consume', async () => parse<NonceRecord>(await client.getDel(key(nonce)), now())),
+  };
+}
+
+export function createRedisSessionStore(
+  client: RedisClient,
+  prefix: string,
+  now: () => number,
+): SessionStore {
+  const key = (id: string) => `${prefix}session:${id}`;
+  return {
+    create: (id, record) =>
+      call('session create', async () => {
+        await client.set(key(id), JSON.stringify(record), {
+          expiration: { type: 'PX', value: ttl(record.expiresAt, now()) },
+        });
+      }),
+    get: (id) =>
+      call('session get', async () => parse<SessionRecord>(await client.get(key(id)), now())),
+    destroy: (id) =>
+      call('session destroy', async () => {
+        await client.del(key(id));
+      }),
+  };
+}
+
+type StoredKey = Omit<AssociationKey, 'secret'> & { secret: string };
+type StoredAssociation = StoredKey & { issuer: string; previous?: StoredKey };
+
+const toStored = (k: AssociationKey): StoredKey => ({
+  handle: k.handle,
+  secret: base64url.encode(k.secret),
+  createdAt: k.createdAt,
+  expiresAt: k.expiresAt,
+});
+const fromStored = (k: StoredKey): AssociationKey => ({
+  handle: k.handle,
+  secret: base64url.decode(k.secret),
+  createdAt: k.createdAt,
+  expiresAt: k.expiresAt,
+});
+
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export function createRedisAssociationCache(
+  client: RedisClient,
+  prefix: string,
+  now: () => number,
+): AssociationCache {
+  const key = (issuer: string) => `${prefix}association:${issuer}`;
+  const lockKey = (issuer: string) => `${prefix}association-lock:${issuer}`;
+  return {
+    get: (issuer) =>
+      call('association get', async () => {
+        const stored = parse<StoredAssociation>(await client.get(key(issuer)), now());
+        if (!stored) return null;
+        const record: AssociationRecord = { issuer: stored.issuer, ...fromStored(stored) };
+        if (stored.previous) record.previous = fromStored(stored.previous);
+        return record;
+      }),
+    set: (issuer, record) =>
+      call('association set', async () => {
+        const stored: StoredAssociation = { issuer: record.issuer, ...toStored(record) };
+        if (record.previous) stored.previous = toStored(record.previous);
+        const until = Math.max(record.expiresAt, record.previous?.expiresAt ?? 0);
+        await client.set(key(issuer), JSON.stringify(stored), {
+          expiration: { type: 'PX', value: ttl(until, now()) },
+        });
+      }),
+    delete: (issuer) =>
+      call('association delete', async () => {
+        await client.del(key(issuer));
+      }),
+    // SET NX PX: one instance associates; the lock frees itself if that instance dies.
+    lock: (issuer, ttlMs) =>
+      call('association lock', async () => {
+        const token = randomUUID();
+        const taken = await client.set(lockKey(issuer), token, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: ttlMs },
+        });
+        if (taken !== 'OK') return null;
+        return async () => {
+          await call('association unlock', () =>
+            client.eval(RELEASE_LOCK, { keys: [lockKey(issuer)], arguments: [token] }),
+          );
+        };
+      }),
+  };
+}
+
+export function createRedisDiscoveryCache(
+  client: RedisClient,
+  prefix: string,
+  now: () => number,
+): DiscoveryCache {
+  const key = (domain: string) => `${prefix}discovery:${domain}`;
+  return {
+    get: (domain) =>
+      call('discovery get', async () =>
+        parse<DiscoveryRecord>(await client.get(key(domain)), now()),
+      ),
+    set: (domain, record) =>
+      call('discovery set', async () => {
+        await client.set(key(domain), JSON.stringify(record), {
+          expiration: { type: 'PX', value: ttl(record.expiresAt, now()) },
+        });
+      }),
+  };
+}
