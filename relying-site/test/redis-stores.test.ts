@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { createRedisStores, createSiteCore, type RedisSiteStores } from '../src/core/index.ts';
+import {
+  createRedisRateLimiter,
+  createRedisStores,
+  createSiteCore,
+  type RedisSiteStores,
+} from '../src/core/index.ts';
 import {
   ALICE,
   ENDPOINT,
@@ -136,5 +141,27 @@ describe('Redis stops answering', () => {
     assert.equal(done.status, 303);
     assert.ok(hasSessionCookie(done));
     assert.equal((await browser.deliver({ assertion })).body.error, 'invalid_nonce');
+  });
+});
+
+describe('Redis rate limiter', () => {
+  test('counts per client across instances, per window', async () => {
+    const prefix = uniquePrefix();
+    const a = createRedisStores(REDIS_URL, { prefix });
+    const b = createRedisStores(REDIS_URL, { prefix });
+    try {
+      const limitA = createRedisRateLimiter(a.client, { prefix, max: 2, windowSeconds: 60 });
+      const limitB = createRedisRateLimiter(b.client, { prefix, max: 2, windowSeconds: 60 });
+      const t = 60_000 * 1000;
+      assert.equal(await limitA.take('1.2.3.4', t), true);
+      assert.equal(await limitB.take('1.2.3.4', t + 1), true);
+      assert.equal(await limitA.take('1.2.3.4', t + 2), false);
+      assert.equal(await limitB.take('5.6.7.8', t + 2), true);
+      assert.equal(await limitB.take('1.2.3.4', t + 60_000), true, 'next window');
+    } finally {
+      await a.close();
+      await b.close();
+      await dropRedisPrefix(prefix);
+    }
   });
 });

@@ -36,6 +36,7 @@ export {
   type RateLimiter,
 } from './rate-limit.ts';
 export {
+  createRedisRateLimiter,
   createRedisStores,
   type RedisClient,
   type RedisSiteStores,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { base64url } from 'jose';
 import { createClient, type RedisClientType } from 'redis';
+import type { RateLimiter } from './rate-limit.ts';
 import type {
   AssociationCache,
   AssociationKey,
@@ -211,6 +212,29 @@ export function createRedisAssociationCache(
             client.eval(RELEASE_LOCK, { keys: [lockKey(issuer)], arguments: [token] }),
           );
         };
+      }),
+  };
+}
+
+/**
+ * The per-client endpoint limit counted in Redis, so it holds across instances: a fixed
+ * window per client (INCR, expiring with the window). Defaults as createMemoryRateLimiter.
+ */
+export function createRedisRateLimiter(
+  client: RedisClient,
+  options: { prefix?: string; max?: number; windowSeconds?: number } = {},
+): RateLimiter {
+  const max = options.max ?? 120;
+  const windowMs = (options.windowSeconds ?? 60) * 1000;
+  if (!(max > 0 && windowMs > 0)) throw new TypeError('Rate limits must be positive numbers.');
+  const p = `${options.prefix ?? 'bsso-site:'}rate:`;
+  return {
+    take: (key, now) =>
+      call('rate limit', async () => {
+        const window = Math.floor(now / windowMs);
+        const k = `${p}${window}:${key}`;
+        const [count] = await client.multi().incr(k).pExpire(k, windowMs).exec();
+        return Number(count) <= max;
       }),
   };
 }

@@ -19,7 +19,7 @@ import {
 } from './options.ts';
 import { createOutbound } from './outbound.ts';
 import { createMemoryRateLimiter } from './rate-limit.ts';
-import { createRedisStores } from './redis-stores.ts';
+import { createRedisRateLimiter, createRedisStores } from './redis-stores.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
 import { type VerifiedAssertion, verifyAssertion } from './verify.ts';
 
@@ -73,7 +73,12 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
   const rateLimiter =
-    options.rateLimiter === false ? null : (options.rateLimiter ?? createMemoryRateLimiter());
+    options.rateLimiter === false
+      ? null
+      : (options.rateLimiter ??
+        (redis
+          ? createRedisRateLimiter(redis.client, redisPrefix ? { prefix: redisPrefix } : {})
+          : createMemoryRateLimiter()));
 
   const sessions: Sessions = {
     async create(email) {
