@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeTestPki } from '../../e2e/src/pki.ts';
 import { startChild } from './lib/child.ts';
-import { type LoadItem, type LoadResult, runLoad } from './lib/load.ts';
+import { type LoadItem, type LoadResult, meanOf, runLoad } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { numberFlag, printTable, writeResult } from './lib/report.ts';
 import { shuffled } from './lib/stats.ts';
@@ -15,22 +15,6 @@ import { shuffled } from './lib/stats.ts';
 type Variant = 'bare' | 'association' | 'direct';
 const VARIANTS: readonly Variant[] = ['bare', 'association', 'direct'];
 const ALICE = { email: 'alice@mail.test', password: 'correct horse battery staple' };
-
-/** Mean of each number across rounds. */
-export function meanOf(results: readonly LoadResult[]) {
-  const avg = (f: (r: LoadResult) => number) =>
-    results.reduce((s, r) => s + f(r), 0) / (results.length || 1);
-  return {
-    requestsPerSecond: avg((r) => r.requestsPerSecond),
-    latencyMs: {
-      p50: avg((r) => r.latencyMs.p50),
-      p90: avg((r) => r.latencyMs.p90),
-      p99: avg((r) => r.latencyMs.p99),
-      mean: avg((r) => r.latencyMs.mean),
-    },
-    perRound: results.map((r) => r.requestsPerSecond),
-  };
-}
 
 async function main(): Promise<void> {
   const duration = numberFlag('duration', 10);

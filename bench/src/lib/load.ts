@@ -54,3 +54,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     exhausted: i > options.items.length,
   };
 }
+
+/** Mean of each number across rounds. */
+export function meanOf(results: readonly LoadResult[]) {
+  const avg = (f: (r: LoadResult) => number) =>
+    results.reduce((s, r) => s + f(r), 0) / (results.length || 1);
+  return {
+    requestsPerSecond: avg((r) => r.requestsPerSecond),
+    latencyMs: {
+      p50: avg((r) => r.latencyMs.p50),
+      p90: avg((r) => r.latencyMs.p90),
+      p99: avg((r) => r.latencyMs.p99),
+      mean: avg((r) => r.latencyMs.mean),
+    },
+    perRound: results.map((r) => r.requestsPerSecond),
+  };
+}

@@ -25,7 +25,9 @@ let bare: ReturnType<typeof createBareProvider> | undefined;
 serveCalls({
   async start(args) {
     const pki = args.pki as TestPki;
-    const dataDir = mkdtempSync(join(tmpdir(), 'bsso-bench-provider-'));
+    // dataRoot '/dev/shm' (tmpfs) shows what the disk's fsync costs.
+    const root = typeof args.dataRoot === 'string' ? args.dataRoot : tmpdir();
+    const dataDir = mkdtempSync(join(root, 'bsso-bench-provider-'));
     const provider = await createProvider({
       issuer: 'https://mail.test',
       domains: ['mail.test'],
