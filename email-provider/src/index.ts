@@ -17,6 +17,7 @@ export type { Logger } from './log.ts';
 export { createJsonLogger, silentLogger } from './log.ts';
 export { POPUP_DONE_QUERY, paths } from './paths.ts';
 
+export { dropPostgresSchema } from './storage/postgres-database.ts';
 export { DATABASE_FILE } from './storage/select.ts';
 
 export interface Provider {
