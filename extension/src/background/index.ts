@@ -9,6 +9,8 @@ import { createHandlers, dispatch } from './handlers.ts';
 import { createSignInPopup } from './popup.ts';
 
 const CHOOSER_PAGE = 'src/chooser/index.html';
+/** The manifest's host_permissions. */
+const HOST_ACCESS = ['https://*/*'];
 
 function start(): void {
   const now = () => Date.now();
@@ -54,6 +56,15 @@ function start(): void {
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
     dispatch(handlers, message, sender),
   );
+  // Firefox may install without host access (MV3 origin controls): then the options page,
+  // which asks for it, is the first thing the user sees. Chrome grants it at install.
+  browser.runtime.onInstalled.addListener(({ reason }) => {
+    if (reason !== 'install') return;
+    void browser.permissions
+      .contains({ origins: HOST_ACCESS })
+      .then((granted) => (granted ? undefined : browser.runtime.openOptionsPage()))
+      .catch(() => undefined);
+  });
   // The toolbar button opens the options page (addresses, remembered choices).
   browser.action.onClicked.addListener(() => void browser.runtime.openOptionsPage());
   // A closed tab's flow can never finish.
