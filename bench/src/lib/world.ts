@@ -1,6 +1,9 @@
 // The benchmark topology: every server at an https name on a loopback port, Node's fetch
 // routed to them, and Chromium (with or without the built extension) mapping the names.
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright';
 import { CHROMIUM_PATH } from '../../../e2e/src/browser.ts';
 import { type HttpsSite, serveHttps } from '../../../e2e/src/network.ts';
@@ -43,9 +46,25 @@ export function countingHandler(handler: RequestListener): {
   };
 }
 
-/** Chromium without the extension, with the same flags as launchWithExtension otherwise. */
+/** Chromium with the unpacked extension in `dir` (a probe built by a benchmark). */
+export async function launchWithExtensionDir(
+  dir: string,
+  networkArgs: string[],
+): Promise<BrowserContext> {
+  return launchPlain([
+    `--disable-extensions-except=${dir}`,
+    `--load-extension=${dir}`,
+    ...networkArgs,
+  ]);
+}
+
+/**
+ * Chromium without the extension: a persistent profile and the same flags as
+ * launchWithExtension otherwise.
+ */
 export async function launchPlain(networkArgs: string[]): Promise<BrowserContext> {
-  const browser = await chromium.launch({
+  const profile = mkdtempSync(join(tmpdir(), 'bsso-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
@@ -58,21 +77,25 @@ export async function launchPlain(networkArgs: string[]): Promise<BrowserContext
       ...networkArgs,
     ],
   });
-  const context = await browser.newContext();
-  context.on('close', () => void browser.close());
+  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
   return context;
 }
 
 /**
  * Resolves when an extension content script's isolated world appears in the page's main
- * frame: a click before that would find no listener. Call before navigating.
+ * frame (of `extensionId`, or of any extension): a click before that would find no
+ * listener. Call before navigating.
  */
-export async function contentScriptWatcher(page: Page, extensionId: string) {
+export async function contentScriptWatcher(page: Page, extensionId: string | undefined) {
   const cdp = await page.context().newCDPSession(page);
   let waiters: (() => void)[] = [];
   cdp.on('Runtime.executionContextCreated', (event) => {
     const ctx = event.context;
-    if (ctx.origin === `chrome-extension://${extensionId}`) {
+    const origin = String(ctx.origin);
+    const match = extensionId
+      ? origin === `chrome-extension://${extensionId}`
+      : origin.startsWith('chrome-extension://');
+    if (match) {
       for (const w of waiters) w();
       waiters = [];
     }
