@@ -40,8 +40,11 @@ export interface LoadOptions {
   maxDurationMs?: number;
   /** Replay every n-th assertion at the challenge instance; default 20. */
   replayEvery?: number;
-  /** Run `action` once `after` sign-ins have completed (the run goes on meanwhile). */
-  events?: { after: number; action: () => Promise<void> }[];
+  /**
+   * Run `action` once `after` sign-ins have completed; the run goes on meanwhile, but
+   * sign-in number `before` and later wait for the action to finish (default: no wait).
+   */
+  events?: { after: number; before?: number; action: () => Promise<void> }[];
 }
 
 export interface LoadResult {
@@ -120,6 +123,14 @@ export async function runLoad(cluster: Cluster, options: LoadOptions): Promise<L
   const replayEvery = options.replayEvery ?? 20;
   const events = [...(options.events ?? [])].sort((a, b) => a.after - b.after);
   const running: Promise<void>[] = [];
+  // Gates: sign-in `before` and later start only when their event's action is done.
+  const gates = events.map((e) => {
+    let open = () => {};
+    const done = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { event: e, before: e.before ?? Number.POSITIVE_INFINITY, done, open };
+  });
   const fail = (what: string, a?: Answer) =>
     new Error(`${what}${a ? `: ${a.status} ${a.text.slice(0, 160)}` : ''}`);
 
@@ -235,10 +246,14 @@ export async function runLoad(cluster: Cluster, options: LoadOptions): Promise<L
     while (events[0] && result.completed >= events[0].after) {
       const event = events.shift();
       if (event) {
+        const gate = gates.find((g) => g.event === event);
         running.push(
-          event.action().catch((err: unknown) => {
-            result.errors.push(`event: ${err instanceof Error ? err.message : String(err)}`);
-          }),
+          event
+            .action()
+            .catch((err: unknown) => {
+              result.errors.push(`event: ${err instanceof Error ? err.message : String(err)}`);
+            })
+            .finally(() => gate?.open()),
         );
       }
     }
@@ -250,6 +265,7 @@ export async function runLoad(cluster: Cluster, options: LoadOptions): Promise<L
     const site = new Jar();
     while (started < options.signIns && performance.now() < deadline) {
       const n = ++started;
+      for (const g of gates) if (n >= g.before) await g.done;
       try {
         await signInOnce(n, email, provider, site);
         finished();
