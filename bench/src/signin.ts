@@ -1,8 +1,10 @@
 // Benchmark 1: sign-in in Chromium, from the click on the sign-in button to the signed-in
 // page loaded. BSSO (warm and cold) side by side with an OpenID Connect authorization-code
 // sign-in (oidc-provider + openid-client) and the floor (one fetch + one form POST), all
-// interleaved in one browser. Run: npm run bench:signin -w @bsso/bench [-- --runs=30]
+// interleaved in one browser. --rtt=N delays every request N ms (network latency).
+// Run: npm run bench:signin -w @bsso/bench [-- --runs=30 --rtt=0]
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider, silentLogger } from '@bsso/email-provider';
@@ -13,7 +15,7 @@ import { makeTestPki } from '../../e2e/src/pki.ts';
 import { signInAtProvider } from '../../e2e/src/steps.ts';
 import { machineInfo } from './lib/machine.ts';
 import { numberFlag, printTable, writeResult } from './lib/report.ts';
-import { round, shuffled, summarize } from './lib/stats.ts';
+import { round, type Summary, shuffled, summarize } from './lib/stats.ts';
 import { contentScriptWatcher, countingHandler, serveSwappable } from './lib/world.ts';
 import {
   createFloorSite,
@@ -37,19 +39,58 @@ type Variant = 'bsso-warm' | 'bsso-cold' | 'oidc-warm' | 'oidc-cold' | 'floor';
 const VARIANTS: readonly Variant[] = ['bsso-warm', 'bsso-cold', 'oidc-warm', 'oidc-cold', 'floor'];
 
 interface StorageArea {
-  get(keys: null): Promise<Record<string, unknown>>;
+  get(keys: null | string): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
   remove(keys: string[]): Promise<void>;
 }
 
-interface Sample {
-  /** Click dispatched by the driver to the final page's loadEventEnd (page clock). */
-  pageMs: number;
-  /** Click dispatched to the driver seeing the load event. */
-  driverMs: number;
+/** Delays every request by `ms` before its handler runs: a round trip of network latency. */
+function withLatency(handler: RequestListener, ms: number): RequestListener {
+  return ms === 0 ? handler : (req, res) => void setTimeout(() => handler(req, res), ms);
 }
+
+interface Sample {
+  /** The click event on the start page to the final page's loadEventEnd (browser clock). */
+  pageMs: number;
+  /** The driver dispatching the click to the driver seeing the load event. */
+  driverMs: number;
+  phases: Phases;
+  /** The start page's own response end to load end: what rendering that page costs. */
+  startPageRenderMs: number;
+}
+
+/** Where the time goes, from the browser's own timestamps (ms since the click event). */
+interface Phases {
+  /** The page's first fetch starts (BSSO: after the extension's begin round trip). */
+  firstFetchStart: number;
+  /** The page's last fetch answered. */
+  lastFetchEnd: number;
+  /** The navigation to the signed-in page starts (BSSO and floor: the form POST). */
+  navigationStart: number;
+  /** Its final response (after redirects) has arrived. */
+  responseEnd: number;
+  loadEventEnd: number;
+}
+
+/**
+ * Runs in every page: remembers the click time and the page's fetches when the page goes
+ * away, in sessionStorage, which the same-origin signed-in page can read.
+ */
+const PAGE_PROBE = `(() => {
+  let click;
+  addEventListener('click', (e) => { click ??= e.timeStamp; }, true);
+  addEventListener('pagehide', () => {
+    if (click === undefined) return;
+    const fetches = performance.getEntriesByType('resource')
+      .filter((r) => r.initiatorType === 'fetch' && r.startTime >= click)
+      .map((r) => ({ start: r.startTime, end: r.responseEnd }));
+    sessionStorage.setItem('bench_click', JSON.stringify({ origin: performance.timeOrigin, click, fetches }));
+  });
+})();`;
 
 async function main(): Promise<void> {
   const runs = numberFlag('runs', 30);
+  const rtt = numberFlag('rtt', 0);
   const machine = machineInfo();
   const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, OP_NAME, RP_NAME, FLOOR_NAME, STUB_NAME]);
   const dataDir = mkdtempSync(join(tmpdir(), 'bsso-bench-provider-'));
@@ -70,13 +111,14 @@ async function main(): Promise<void> {
     });
   const op = createOidcProvider();
   const newRp = () => createOidcRelyingParty(op.clientSecret);
+  const delayed = (h: RequestListener) => withLatency(h, rtt);
   const servers = [
-    await serveHttps(PROVIDER_NAME, pki, providerCounts.handler),
-    await serveSwappable(SITE_NAME, pki, newSite()),
-    await serveHttps(OP_NAME, pki, op.handler),
-    await serveSwappable(RP_NAME, pki, newRp()),
-    await serveHttps(FLOOR_NAME, pki, createFloorSite()),
-    await serveHttps(STUB_NAME, pki, createStub()),
+    await serveHttps(PROVIDER_NAME, pki, delayed(providerCounts.handler)),
+    await serveSwappable(SITE_NAME, pki, newSite(), rtt),
+    await serveHttps(OP_NAME, pki, delayed(op.handler)),
+    await serveSwappable(RP_NAME, pki, newRp(), rtt),
+    await serveHttps(FLOOR_NAME, pki, delayed(createFloorSite())),
+    await serveHttps(STUB_NAME, pki, delayed(createStub())),
   ] as const;
   const [, site, , rp] = servers;
   const restoreFetch = routeNodeFetch(servers, pki);
@@ -93,9 +135,14 @@ async function main(): Promise<void> {
     await options.locator('#email-list', { hasText: ALICE.email }).waitFor();
     await options.close();
     const contentScript = await contentScriptWatcher(page, extensionId);
+    await context.addInitScript(PAGE_PROBE);
+    // BENCH_DEBUG=1 prints when the driver saw each request and answer after the click.
+    let clickedAt = 0;
     if (process.env.BENCH_DEBUG) {
-      page.on('request', (r) => console.log('>', r.method(), r.url().slice(0, 100)));
-      page.on('response', (r) => console.log('<', r.status(), r.url().slice(0, 100)));
+      const at = () => (performance.now() - clickedAt).toFixed(1).padStart(7);
+      page.on('request', (r) => console.log(at(), '>', r.method(), r.url().slice(0, 70)));
+      page.on('response', (r) => console.log(at(), '<', r.status(), r.url().slice(0, 70)));
+      page.on('load', () => console.log(at(), 'load'));
     }
 
     const clearDiscoveryCache = () =>
@@ -138,22 +185,52 @@ async function main(): Promise<void> {
       await page.goto(start);
       await injected;
       if ((await page.locator('#signed-in-as').count()) !== 0) throw new Error('still signed in');
+      const startPageRenderMs = await page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        return nav.loadEventEnd - nav.responseEnd;
+      });
       const box = await page.locator(buttons[variant]).boundingBox();
       if (!box) throw new Error(`no button on ${start}`);
       const loaded = page.waitForEvent('load', { timeout: 30_000 });
-      const t0 = performance.timeOrigin + performance.now();
+      clickedAt = performance.now();
+      if (process.env.BENCH_DEBUG) console.log(`--- ${variant}`);
+      const t0 = clickedAt;
       await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
       await loaded;
-      const t1 = performance.timeOrigin + performance.now();
-      const loadEnd = await page.evaluate(() => {
+      const t1 = performance.now();
+      const timing = await page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-        return performance.timeOrigin + nav.loadEventEnd;
+        const stored = sessionStorage.getItem('bench_click');
+        sessionStorage.removeItem('bench_click');
+        return {
+          origin: performance.timeOrigin,
+          responseEnd: nav.responseEnd,
+          loadEventEnd: nav.loadEventEnd,
+          before: stored
+            ? (JSON.parse(stored) as {
+                origin: number;
+                click: number;
+                fetches: { start: number; end: number }[];
+              })
+            : undefined,
+        };
       });
+      if (!timing.before) throw new Error(`${variant}: the click was not recorded`);
+      const clickAt = timing.before.origin + timing.before.click;
+      const since = (origin: number, t: number) => origin + t - clickAt;
+      const fetches = timing.before.fetches;
+      const phases: Phases = {
+        firstFetchStart: fetches.length ? since(timing.before.origin, fetches[0]?.start ?? 0) : 0,
+        lastFetchEnd: fetches.length ? since(timing.before.origin, fetches.at(-1)?.end ?? 0) : 0,
+        navigationStart: since(timing.origin, 0),
+        responseEnd: since(timing.origin, timing.responseEnd),
+        loadEventEnd: since(timing.origin, timing.loadEventEnd),
+      };
       if ((await page.locator('#signed-in-as').count()) !== 1) {
         const text = (await page.locator('body').innerText()).slice(0, 300);
         throw new Error(`${variant}: not signed in at ${page.url()}: ${text}`);
       }
-      return { pageMs: loadEnd - t0, driverMs: t1 - t0 };
+      return { pageMs: phases.loadEventEnd, driverMs: t1 - t0, phases, startPageRenderMs };
     };
 
     // Warm-up: the first OIDC authorization signs in at op.test; every path runs once.
@@ -172,14 +249,26 @@ async function main(): Promise<void> {
     const summary = Object.fromEntries(
       VARIANTS.map((v) => {
         const s = samples.get(v) ?? [];
+        const phase = (k: keyof Phases) => summarize(s.map((x) => x.phases[k])).median;
         return [
           v,
-          { page: summarize(s.map((x) => x.pageMs)), driver: summarize(s.map((x) => x.driverMs)) },
+          {
+            page: summarize(s.map((x) => x.pageMs)),
+            driver: summarize(s.map((x) => x.driverMs)),
+            startPageRender: summarize(s.map((x) => x.startPageRenderMs)),
+            phaseMedians: {
+              firstFetchStart: phase('firstFetchStart'),
+              lastFetchEnd: phase('lastFetchEnd'),
+              navigationStart: phase('navigationStart'),
+              responseEnd: phase('responseEnd'),
+              loadEventEnd: phase('loadEventEnd'),
+            },
+          },
         ];
       }),
     ) as Record<
       Variant,
-      { page: ReturnType<typeof summarize>; driver: ReturnType<typeof summarize> }
+      { page: Summary; driver: Summary; startPageRender: Summary; phaseMedians: Phases }
     >;
     const med = (v: Variant) => summary[v].page.median;
     const ratios = {
@@ -199,9 +288,39 @@ async function main(): Promise<void> {
       })),
     );
     printTable(
+      'Phases (median ms after the click event)',
+      VARIANTS.map((v) => ({
+        variant: v,
+        ...summary[v].phaseMedians,
+        'start page render': summary[v].startPageRender.median,
+      })),
+    );
+    printTable(
       'Ratios of medians',
       Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: v })),
     );
+    // What one extension storage operation costs in this browser: the background keeps its
+    // flow state in storage.session and reads preferences and caches from storage.local.
+    const storageMs = await serviceWorker.evaluate(async () => {
+      const api = (
+        globalThis as unknown as {
+          chrome: { storage: { local: StorageArea; session: StorageArea } };
+        }
+      ).chrome.storage;
+      const time = async (op: () => Promise<unknown>) => {
+        const t = performance.now();
+        for (let i = 0; i < 50; i++) await op();
+        return (performance.now() - t) / 50;
+      };
+      return {
+        sessionSet: await time(() => api.session.set({ bench_probe: { at: Date.now() } })),
+        sessionGet: await time(() => api.session.get('bench_probe')),
+        localGet: await time(() => api.local.get('bench_probe')),
+      };
+    });
+    printTable('Extension storage, one operation (ms, mean of 50, in the service worker)', [
+      storageMs,
+    ]);
     const checks = {
       oidcLoginInteractionsDuringTimedRuns: op.interactions() - interactionsBefore,
       bssoAssociationRequestsDuringTimedRuns:
@@ -209,8 +328,10 @@ async function main(): Promise<void> {
       bssoColdRuns: runs,
     };
     console.log('checks', checks);
-    writeResult('signin', machine, {
+    writeResult(rtt === 0 ? 'signin' : `signin-rtt${rtt}`, machine, {
       runs,
+      rttMs: rtt,
+      storageMs,
       unit: 'ms',
       summary,
       ratios,

@@ -55,6 +55,6 @@ export function numberFlag(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
   if (arg === undefined) return fallback;
   const v = Number(arg.slice(name.length + 3));
-  if (!Number.isFinite(v) || v <= 0) throw new TypeError(`--${name} must be a positive number.`);
+  if (!Number.isFinite(v) || v < 0) throw new TypeError(`--${name} must be a number >= 0.`);
   return v;
 }

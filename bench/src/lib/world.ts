@@ -18,11 +18,13 @@ export async function serveSwappable(
   name: string,
   pki: TestPki,
   handler: RequestListener,
+  latencyMs = 0,
 ): Promise<SwappableSite> {
   let current = handler;
-  const site = await serveHttps(name, pki, (req: IncomingMessage, res: ServerResponse) =>
-    current(req, res),
-  );
+  const site = await serveHttps(name, pki, (req: IncomingMessage, res: ServerResponse) => {
+    if (latencyMs === 0) current(req, res);
+    else setTimeout(() => current(req, res), latencyMs);
+  });
   return Object.assign(site, {
     swap: (next: RequestListener) => {
       current = next;
