@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createNonce } from '@bsso/protocol';
 import { makeTestPki } from '../../e2e/src/pki.ts';
-import { startChild } from './lib/child.ts';
+import { profiled, startChild } from './lib/child.ts';
 import { type LoadItem, type LoadResult, meanOf, runLoad } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { associate, EXTENSION_ORIGIN, signIn } from './lib/provider-client.ts';
@@ -79,12 +79,10 @@ async function main(): Promise<void> {
       'association-key-tmpfs': { url: tmpfsBase, path: '/bsso/assertion' },
     };
     const run = async (v: Variant, seconds: number) => {
-      const r = await runLoad({
-        ...target[v],
-        items: pool[v],
-        durationSeconds: seconds,
-        connections,
-      });
+      const server = v === 'association-key-tmpfs' ? tmpfsProvider : provider;
+      const r = await profiled(server, `provider-${v}`, () =>
+        runLoad({ ...target[v], items: pool[v], durationSeconds: seconds, connections }),
+      );
       const bad = Object.keys(r.statusCodes).filter((c) => c !== '200');
       if (bad.length > 0 || r.errors > 0) console.warn(`${v}: ${JSON.stringify(r.statusCodes)}`);
       return r;

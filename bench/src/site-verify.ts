@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeTestPki } from '../../e2e/src/pki.ts';
-import { startChild } from './lib/child.ts';
+import { profiled, startChild } from './lib/child.ts';
 import { type LoadItem, type LoadResult, meanOf, runLoad } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { numberFlag, printTable, writeResult } from './lib/report.ts';
@@ -43,13 +43,15 @@ async function main(): Promise<void> {
       const file = join(tmp, `${v}.json`);
       await site.call('prepare', { mode: v, count, file, providerDataDir: p.dataDir });
       const items = JSON.parse(readFileSync(file, 'utf8')) as LoadItem[];
-      const result = await runLoad({
-        url: `http://127.0.0.1:${ports[`${v}Port`]}`,
-        path: paths[v],
-        items,
-        durationSeconds: seconds,
-        connections,
-      });
+      const result = await profiled(site, `site-${v}`, () =>
+        runLoad({
+          url: `http://127.0.0.1:${ports[`${v}Port`]}`,
+          path: paths[v],
+          items,
+          durationSeconds: seconds,
+          connections,
+        }),
+      );
       const bad = Object.keys(result.statusCodes).filter((c) => c !== '303');
       if (bad.length > 0 || result.errors > 0 || (result.exhausted && v !== 'bare')) {
         console.warn(`${v}: statuses ${JSON.stringify(result.statusCodes)}`, result);

@@ -1,6 +1,9 @@
 // Servers under load run in their own processes, so the load generator (autocannon, in the
 // parent) does not share their event loop. A tiny request/answer protocol over IPC.
 import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 
 export interface ChildServer {
   call<T>(type: string, args?: Record<string, unknown>): Promise<T>;
@@ -47,9 +50,44 @@ export async function startChild(file: string): Promise<ChildServer> {
   return server;
 }
 
+/**
+ * BENCH_CPU_PROF=<dir>: the server's V8 CPU profile during each timed run, written to
+ * <dir>/<name>.cpuprofile (for finding out where a missed target goes).
+ */
+export async function profiled<T>(
+  server: ChildServer,
+  name: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return run();
+  await server.call('profileStart');
+  try {
+    return await run();
+  } finally {
+    await server.call('profileStop', { file: join(dir, `${name}.cpuprofile`) });
+  }
+}
+
 /** In the child: answers the parent's calls with `handlers`. */
 export function serveCalls(handlers: Handlers): void {
-  const all: Handlers = { ping: async () => 'pong', ...handlers };
+  const inspector = new Session();
+  const all: Handlers = {
+    ping: async () => 'pong',
+    async profileStart() {
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+      return true;
+    },
+    async profileStop(args) {
+      const { profile } = await inspector.post('Profiler.stop');
+      writeFileSync(String(args.file), JSON.stringify(profile));
+      inspector.disconnect();
+      return true;
+    },
+    ...handlers,
+  };
   process.on('message', (m: { id: number; type: string; args: Record<string, unknown> }) => {
     const handler = all[m.type];
     const run = handler ? handler(m.args) : Promise.reject(new Error(`no call ${m.type}`));
