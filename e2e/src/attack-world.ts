@@ -7,22 +7,15 @@ import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import {
   createProvider,
   type Provider,
   type ProviderConfig,
   silentLogger,
 } from '@bsso/email-provider';
+import { CookieJar, hostsOf, routeFetch } from '@bsso/protocol/testing';
 import { type BssoOptions, bsso, type SiteCore } from '@bsso/relying-site';
 import express from 'express';
-import {
-  Agent,
-  buildConnector,
-  type Dispatcher,
-  getGlobalDispatcher,
-  setGlobalDispatcher,
-} from 'undici';
 import { FaultSwitch } from './faults.ts';
 import { type HttpsSite, serveHttps } from './network.ts';
 import { makeTestPki, type TestPki } from './pki.ts';
@@ -94,7 +87,11 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
   for (const [name, handler] of Object.entries(options.extraSites ?? {})) {
     extra[name] = await serveHttps(name, pki, handler);
   }
-  const restoreFetch = routeNames([providerSite, ...Object.values(extra)], pki);
+  // The test names go to their loopback ports (test CA trusted); other hosts connect as usual.
+  const restoreFetch = routeFetch({
+    hosts: hostsOf([providerSite, ...Object.values(extra)]),
+    ca: pki.caPem,
+  });
   const sites: SiteInstance[] = [];
 
   async function startSite(more: Partial<BssoOptions> = {}): Promise<SiteInstance> {
@@ -154,31 +151,6 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
   };
 }
 
-/** The test names go to their loopback ports (test CA trusted); other hosts connect as usual. */
-function routeNames(sites: readonly { name: string; port: number }[], pki: TestPki): () => void {
-  const ports = new Map(sites.map((s) => [s.name, s.port]));
-  const connect = buildConnector({ ca: [...rootCertificates, pki.caPem] });
-  const agent = new Agent({
-    connect: (opts, callback) => {
-      const port = ports.get(opts.hostname);
-      if (port === undefined) {
-        connect(opts, callback);
-        return;
-      }
-      connect(
-        { ...opts, hostname: '127.0.0.1', port: String(port), servername: opts.hostname },
-        callback,
-      );
-    },
-  });
-  const previous: Dispatcher = getGlobalDispatcher();
-  setGlobalDispatcher(agent);
-  return () => {
-    setGlobalDispatcher(previous);
-    void agent.close();
-  };
-}
-
 export interface Answer {
   status: number;
   body: { error?: string } & Record<string, unknown>;
@@ -197,23 +169,7 @@ async function answerOf(res: Response, setCookies: string[]): Promise<Answer> {
 }
 
 /** A cookie jar over fetch: names and values only, like a browser keeps them. */
-export class Jar {
-  readonly cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  keep(res: Response): string[] {
-    const lines = res.headers.getSetCookie();
-    for (const line of lines) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair.slice(0, eq);
-      if (/Max-Age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(eq + 1));
-    }
-    return lines;
-  }
+export class Jar extends CookieJar {
   async fetch(url: string, init: RequestInit = {}): Promise<Answer> {
     const headers = new Headers(init.headers);
     headers.set('user-agent', BROWSER_AGENT);

@@ -4,13 +4,7 @@ import { once } from 'node:events';
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import {
-  Agent,
-  buildConnector,
-  type Dispatcher,
-  getGlobalDispatcher,
-  setGlobalDispatcher,
-} from 'undici';
+import { hostsOf, routeFetch } from '@bsso/protocol/testing';
 import type { TestPki } from './pki.ts';
 
 export interface HttpsSite {
@@ -64,25 +58,10 @@ export function routeNodeFetch(
   sites: readonly { name: string; port: number }[],
   pki: TestPki,
 ): () => void {
-  const ports = new Map(sites.map((s) => [s.name, s.port]));
-  const connect = buildConnector({ ca: pki.caPem });
-  const agent = new Agent({
-    connect: (options, callback) => {
-      const port = ports.get(options.hostname);
-      if (port === undefined) {
-        callback(new Error(`test network: no route to ${options.hostname}`), null);
-        return;
-      }
-      connect(
-        { ...options, hostname: '127.0.0.1', port: String(port), servername: options.hostname },
-        callback,
-      );
-    },
+  return routeFetch({
+    hosts: hostsOf(sites),
+    ca: pki.caPem,
+    publicRoots: false,
+    otherHosts: 'refuse',
   });
-  const previous: Dispatcher = getGlobalDispatcher();
-  setGlobalDispatcher(agent);
-  return () => {
-    setGlobalDispatcher(previous);
-    void agent.close();
-  };
 }

@@ -1,7 +1,7 @@
 // A rogue BSSO provider (threats 19, 23): a complete, protocol-correct provider for its own
 // domain that also signs, and vouches for, addresses of domains it does not serve. A site must
 // never believe it about those addresses. Built only from @bsso/protocol; served over https.
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { RequestListener } from 'node:http';
 import {
   type AssertionClaims,
   createAssociationSecret,
@@ -13,9 +13,9 @@ import {
   parseEmail,
   randomToken,
   signAssertion,
-  toErrorResponse,
   verifyProviderSignature,
 } from '@bsso/protocol';
+import { jsonListener } from '@bsso/protocol/testing';
 
 export interface RogueProvider {
   issuer: string;
@@ -67,29 +67,7 @@ export async function createRogueProvider(name: string): Promise<RogueProvider> 
     return [404, { error: 'not_found', error_description: 'Nothing here.' }];
   }
 
-  const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', issuer);
-    requests.push(`${req.method} ${url.pathname}`);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
-      } catch {}
-      route(req.method ?? 'GET', url, body)
-        .catch((err: unknown) => {
-          const { status, body: errBody } = toErrorResponse(err);
-          return [status, errBody] as [number, unknown];
-        })
-        .then(([status, answer]) => {
-          const type = url.pathname.endsWith('webfinger')
-            ? 'application/jrd+json'
-            : 'application/json';
-          res.writeHead(status, { 'content-type': type }).end(JSON.stringify(answer));
-        });
-    });
-  };
+  const handler: RequestListener = jsonListener(issuer, route, requests);
 
   return {
     issuer,

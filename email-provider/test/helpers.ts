@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CookieJar } from '@bsso/protocol/testing';
 import { createProvider, type Provider, type ProviderConfig, silentLogger } from '../src/index.ts';
 
 export const ISSUER = 'https://mail.test';
@@ -68,31 +69,23 @@ export async function startProvider(
 }
 
 /** A client that keeps cookies like a browser would (names only; no attributes). */
-export class Browser {
+export class Browser extends CookieJar {
   readonly base: string;
-  readonly cookies = new Map<string, string>();
 
   constructor(base: string) {
+    super({ dropEmpty: true });
     this.base = base;
   }
 
   cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return this.header();
   }
 
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.cookieHeader());
     const res = await fetch(this.base + path, { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (!pair || eq < 0) continue;
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (/Max-Age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    this.keep(res);
     return res;
   }
 

@@ -1,25 +1,17 @@
 // Starts src/main.ts as a real https server with a throwaway certificate made by openssl.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { hasOpenssl, makeTestPki } from '@bsso/protocol/testing';
 import { removeDir, tempDir } from './helpers.ts';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function get(port: number, path: string, ca: Buffer): Promise<{ status: number; body: string }> {
+function get(port: number, path: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, path, servername: 'mail.test', ca, method: 'GET' },
@@ -41,36 +33,16 @@ describe('main over https', { skip: !hasOpenssl() && 'openssl is not installed' 
   let dir: string;
   let child: ChildProcess;
   let port: number;
-  let cert: Buffer;
+  let ca: string;
 
   before(async () => {
     dir = await tempDir();
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=mail.test',
-        '-addext',
-        'subjectAltName=DNS:mail.test',
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = await readFile(certFile);
+    const pki = makeTestPki(['mail.test']);
+    await writeFile(certFile, pki.certPem);
+    await writeFile(keyFile, pki.keyPem, { mode: 0o600 });
+    ca = pki.caPem;
     child = spawn(process.execPath, ['--conditions=bsso-source', main], {
       env: {
         ...process.env,
@@ -105,10 +77,10 @@ describe('main over https', { skip: !hasOpenssl() && 'openssl is not installed' 
   });
 
   it('serves WebFinger and the configuration document over TLS', async () => {
-    const wf = await get(port, '/.well-known/webfinger?resource=acct:alice@mail.test', cert);
+    const wf = await get(port, '/.well-known/webfinger?resource=acct:alice@mail.test', ca);
     assert.equal(wf.status, 200);
     assert.equal(JSON.parse(wf.body).subject, 'acct:alice@mail.test');
-    const config = await get(port, '/.well-known/bsso-provider', cert);
+    const config = await get(port, '/.well-known/bsso-provider', ca);
     assert.equal(JSON.parse(config.body).issuer, 'https://mail.test');
   });
 });

@@ -5,6 +5,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import {
+  dropRedisPrefix,
+  REDIS_URL,
+  type TcpProxy,
+  tcpProxy,
+  uniqueName,
+} from '@bsso/protocol/testing';
 import { silentLogger } from '../src/log.ts';
 import { createMemoryRateLimiter } from '../src/rate-limit.ts';
 import { openPostgres } from '../src/storage/postgres-database.ts';
@@ -26,15 +33,7 @@ import {
   startProvider,
   tempDir,
 } from './helpers.ts';
-import {
-  DATABASE_URL,
-  dropRedisPrefix,
-  dropSchema,
-  REDIS_URL,
-  type TcpProxy,
-  tcpProxy,
-  uniqueName,
-} from './services.ts';
+import { DATABASE_URL, dropSchema } from './services.ts';
 import { rateLimiterContract, storeContract } from './store-contract.ts';
 
 const ALICE = 'alice@mail.test';

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { parseHostMap, routeFetch } from '@bsso/protocol/testing';
 import { createDemoSite } from './app.ts';
-import { installDevNetwork, parseHostMap } from './dev-network.ts';
 
 const pem = (value: string) => (value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
 const env = process.env;
@@ -20,7 +20,8 @@ const env = process.env;
 const endpoint = env.BSSO_SITE_ENDPOINT;
 if (!endpoint) throw new Error('BSSO_SITE_ENDPOINT is required');
 if (env.BSSO_DEV_HOSTS) {
-  installDevNetwork({
+  // Every fetch of this process: the mapped names go to loopback, trusting BSSO_DEV_CA too.
+  routeFetch({
     hosts: parseHostMap(env.BSSO_DEV_HOSTS),
     ...(env.BSSO_DEV_CA ? { ca: pem(env.BSSO_DEV_CA) } : {}),
   });

@@ -5,6 +5,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import {
+  dropRedisPrefix,
+  REDIS_URL,
+  type TcpProxy,
+  tcpProxy,
+  uniquePrefix,
+} from '@bsso/protocol/testing';
+import {
   createRedisRateLimiter,
   createRedisStores,
   createSiteCore,
@@ -17,13 +24,6 @@ import {
   hasSessionCookie,
   startFixture,
 } from './helpers/fixture.ts';
-import {
-  dropRedisPrefix,
-  REDIS_URL,
-  type TcpProxy,
-  tcpProxy,
-  uniquePrefix,
-} from './helpers/services.ts';
 import { storeContract } from './helpers/store-contract.ts';
 
 const contractPrefix = uniquePrefix();

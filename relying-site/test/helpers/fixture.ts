@@ -3,18 +3,17 @@
 // an injected clock, and a cookie-keeping "browser" client.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CookieJar, makeTestPki, routeFetch, type TestPki } from '@bsso/protocol/testing';
 import express from 'express';
-import { installDevNetwork } from '../../demo/dev-network.ts';
 import { type BssoOptions, bsso, requireSignIn, type SiteCore } from '../../src/index.ts';
 import { type StandIn, startStandIn } from './stand-in-provider.ts';
-import { makeTestCertificates, type TestCertificates } from './tls.ts';
 
 export const ENDPOINT = 'https://site.test/bsso';
 export const ALICE = 'alice@mail.test';
 
-let certificates: TestCertificates | undefined;
-function testCertificates(): TestCertificates {
-  certificates ??= makeTestCertificates(['mail.test', 'site.test']);
+let certificates: TestPki | undefined;
+function testPki(): TestPki {
+  certificates ??= makeTestPki(['mail.test', 'site.test']);
   return certificates;
 }
 
@@ -32,11 +31,12 @@ export async function startFixture(
   options: Partial<BssoOptions> = {},
   configure?: (app: express.Express) => void,
 ): Promise<Fixture> {
-  const tls = testCertificates();
+  const pki = testPki();
   const clock = { now: Date.UTC(2030, 0, 1) };
   const now = () => clock.now;
-  const standIn = await startStandIn(tls, now);
-  installDevNetwork({ ca: tls.ca, hosts: { 'mail.test': standIn.port } });
+  const standIn = await startStandIn(pki, now);
+  // Replaces any earlier fixture's routing; other hosts connect as usual.
+  routeFetch({ ca: pki.caPem, hosts: { 'mail.test': standIn.port } });
   const router = bsso({ endpoint: ENDPOINT, now, ...options });
   const app = express();
   app.use(router);
@@ -74,29 +74,16 @@ export interface Delivered {
 }
 
 /** Keeps the site's cookies like a browser would (names only; attributes are asserted). */
-export class Browser {
-  readonly cookies = new Map<string, string>();
+export class Browser extends CookieJar {
   readonly siteUrl: string;
 
   constructor(siteUrl: string) {
+    super();
     this.siteUrl = siteUrl;
   }
 
   cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  keep(res: Response): string[] {
-    const all = res.headers.getSetCookie();
-    for (const line of all) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (/Max-Age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return all;
+    return this.header();
   }
 
   async challenge(domain = 'mail.test'): Promise<{ nonce: string; handle?: string }> {

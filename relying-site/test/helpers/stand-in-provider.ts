@@ -16,11 +16,10 @@ import {
   parseVerificationRequest,
   randomToken,
   signAssertion,
-  toErrorResponse,
   verifyProviderSignature,
 } from '@bsso/protocol';
+import { jsonListener, type TestPki } from '@bsso/protocol/testing';
 import { type CryptoKey, generateKeyPair } from 'jose';
-import type { TestCertificates } from './tls.ts';
 
 export const PROVIDER_ORIGIN = 'https://mail.test';
 const CONFIG_URL = `${PROVIDER_ORIGIN}/.well-known/bsso-provider`;
@@ -64,10 +63,7 @@ export interface AssertionInput {
   lifetimeSeconds?: number;
 }
 
-export async function startStandIn(
-  tls: TestCertificates,
-  clock: () => number = Date.now,
-): Promise<StandIn> {
+export async function startStandIn(pki: TestPki, clock: () => number = Date.now): Promise<StandIn> {
   const { privateKey, publicKey } = await generateKeyPair('Ed25519');
   const kid = randomToken(16);
   const requests: string[] = [];
@@ -114,31 +110,10 @@ export async function startStandIn(
     throw new BssoError('not_found');
   }
 
-  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    const url = new URL(req.url ?? '/', PROVIDER_ORIGIN);
-    requests.push(`${req.method} ${url.pathname}`);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
-      } catch {
-        body = undefined;
-      }
-      route(req.method ?? 'GET', url, body)
-        .catch((err: unknown) => {
-          const { status, body: errBody } = toErrorResponse(err);
-          return [status, errBody] as [number, unknown];
-        })
-        .then(([status, answer]) => {
-          const type = url.pathname.endsWith('webfinger')
-            ? 'application/jrd+json'
-            : 'application/json';
-          res.writeHead(status, { 'content-type': type }).end(JSON.stringify(answer));
-        });
-    });
-  });
+  const server: Server = createServer(
+    { key: pki.keyPem, cert: pki.certPem },
+    jsonListener(PROVIDER_ORIGIN, route, requests),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   return {

@@ -1,0 +1,21 @@
+// Test support shared by every workspace ('@bsso/protocol/testing', source only, never
+// published): throwaway PKI, fetch routing for test names, Redis helpers, a JSON provider
+// listener and a cookie jar.
+export { CookieJar, type CookieJarOptions } from './cookies.ts';
+export { type JsonRoute, jsonListener } from './json-listener.ts';
+export {
+  createRoutingAgent,
+  hostsOf,
+  parseHostMap,
+  type RouteFetchOptions,
+  routeFetch,
+} from './network.ts';
+export { hasOpenssl, makeTestPki, type TestPki } from './pki.ts';
+export {
+  dropRedisPrefix,
+  REDIS_URL,
+  type TcpProxy,
+  tcpProxy,
+  uniqueName,
+  uniquePrefix,
+} from './services.ts';
