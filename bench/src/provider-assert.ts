@@ -81,7 +81,13 @@ async function main(): Promise<void> {
     const run = async (v: Variant, seconds: number) => {
       const server = v === 'association-key-tmpfs' ? tmpfsProvider : provider;
       const r = await profiled(server, `provider-${v}`, () =>
-        runLoad({ ...target[v], items: pool[v], durationSeconds: seconds, connections }),
+        runLoad({
+          ...target[v],
+          items: pool[v],
+          durationSeconds: seconds,
+          connections,
+          okStatus: 200,
+        }),
       );
       const bad = Object.keys(r.statusCodes).filter((c) => c !== '200');
       if (bad.length > 0 || r.errors > 0) console.warn(`${v}: ${JSON.stringify(r.statusCodes)}`);

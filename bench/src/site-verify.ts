@@ -50,6 +50,7 @@ async function main(): Promise<void> {
           items,
           durationSeconds: seconds,
           connections,
+          okStatus: 303,
         }),
       );
       const bad = Object.keys(result.statusCodes).filter((c) => c !== '303');
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     const pools = new Map<Variant, number>();
     for (const v of VARIANTS) {
       const warm = await run(v, 2, 20_000);
-      pools.set(v, Math.min(400_000, Math.ceil(warm.requestsPerSecond * duration * 1.6) + 2000));
+      pools.set(v, Math.min(600_000, Math.ceil(warm.requestsPerSecond * duration * 3) + 5000));
     }
     const results = new Map<Variant, LoadResult[]>(VARIANTS.map((v) => [v, []]));
     for (let i = 0; i < rounds; i++) {

@@ -97,4 +97,6 @@ export function serveCalls(handlers: Handlers): void {
     );
   });
   process.on('SIGTERM', () => process.exit(0));
+  // The benchmark ended (or died): no orphaned servers.
+  process.on('disconnect', () => process.exit(0));
 }
