@@ -79,7 +79,9 @@ export async function launchPlain(networkArgs: string[]): Promise<BrowserContext
       ...networkArgs,
     ],
   });
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  const remove = () => rmSync(profile, { recursive: true, force: true });
+  context.on('close', remove);
+  process.once('exit', remove);
   return context;
 }
 

@@ -1,7 +1,7 @@
 // Child process: the email provider (https for the site's calls, http for the load
 // generator) and the bare provider endpoint.
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ serveCalls({
     // dataRoot '/dev/shm' (tmpfs) shows what the disk's fsync costs.
     const root = typeof args.dataRoot === 'string' ? args.dataRoot : tmpdir();
     const dataDir = mkdtempSync(join(root, 'bsso-bench-provider-'));
+    process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
     const provider = await createProvider({
       issuer: 'https://mail.test',
       domains: ['mail.test'],
