@@ -332,32 +332,60 @@ describe('checkAssertionClaims', () => {
   });
 });
 
+for (const implementation of ['auto', 'webcrypto'] as const) {
+  describe(`HS256 verification (${implementation === 'auto' ? "Node's HMAC" : 'jose, WebCrypto'})`, () => {
+    const verify = (token: string, key: Uint8Array) =>
+      verifyAssociationSignature(token, key, { implementation });
+
+    it('verifies an HS256 assertion with its association secret', async () => {
+      await verify(await signAssertion(claims, associationKey), secret);
+      await verify(forge(goodHeader, claims), secret);
+    });
+
+    it('refuses an HMAC made with a foreign key (threat 18)', async () => {
+      const foreign = crypto.getRandomValues(new Uint8Array(32));
+      const token = await signAssertion(claims, { kind: 'association', handle, secret: foreign });
+      await rejectsCode(verify(token, secret), 'invalid_signature');
+    });
+
+    it('refuses a tampered payload or signature', async () => {
+      const token = await signAssertion(claims, associationKey);
+      const [h, , s] = token.split('.');
+      const tampered = `${h}.${b64({ ...claims, sub: 'mallory@mail.example' })}.${s}`;
+      await rejectsCode(verify(tampered, secret), 'invalid_signature');
+      const flipped = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BA' : 'AA'}`;
+      await rejectsCode(verify(flipped, secret), 'invalid_signature');
+      await rejectsCode(verify(`${token}A`, secret), 'invalid_signature');
+      await rejectsCode(verify(`${token}.x`, secret), 'invalid_signature');
+    });
+
+    it('refuses an unsigned token (alg none) even if it reached the verifier', async () => {
+      const none = `${b64({ alg: 'none', typ: ASSERTION_TYP, kid: handle })}.${b64(claims)}.`;
+      await rejectsCode(verify(none, secret), 'invalid_signature');
+    });
+
+    it('refuses a correct HMAC under a crit or b64 header', async () => {
+      for (const extra of [
+        { crit: ['exp'], exp: 1 },
+        { b64: false, crit: ['b64'] },
+      ]) {
+        const header = b64({ ...goodHeader, ...extra });
+        const payload = b64(claims);
+        const mac = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+        await rejectsCode(verify(`${header}.${payload}.${mac}`, secret), 'invalid_signature');
+      }
+    });
+
+    it('refuses an EdDSA assertion', async () => {
+      await rejectsCode(
+        verify(await signAssertion(claims, providerKey), secret),
+        'invalid_signature',
+      );
+    });
+  });
+}
+
 describe('signature verification', () => {
-  it('verifies an HS256 assertion with its association secret', async () => {
-    await verifyAssociationSignature(await signAssertion(claims, associationKey), secret);
-    await verifyAssociationSignature(forge(goodHeader, claims), secret);
-  });
-
-  it('refuses an HMAC made with a foreign key (threat 18)', async () => {
-    const foreign = crypto.getRandomValues(new Uint8Array(32));
-    const token = await signAssertion(claims, { kind: 'association', handle, secret: foreign });
-    await rejectsCode(verifyAssociationSignature(token, secret), 'invalid_signature');
-  });
-
-  it('refuses a tampered payload or signature', async () => {
-    const token = await signAssertion(claims, associationKey);
-    const [h, , s] = token.split('.');
-    const tampered = `${h}.${b64({ ...claims, sub: 'mallory@mail.example' })}.${s}`;
-    await rejectsCode(verifyAssociationSignature(tampered, secret), 'invalid_signature');
-    const flipped = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BA' : 'AA'}`;
-    await rejectsCode(verifyAssociationSignature(flipped, secret), 'invalid_signature');
-  });
-
-  it('refuses an unsigned token (alg none) even if it reached the verifier', async () => {
-    const none = `${b64({ alg: 'none', typ: ASSERTION_TYP, kid: handle })}.${b64(claims)}.`;
-    await rejectsCode(verifyAssociationSignature(none, secret), 'invalid_signature');
-  });
-
   it('verifies an EdDSA assertion with the provider public key', async () => {
     await verifyProviderSignature(await signAssertion(claims, providerKey), keyPair.publicKey);
   });
