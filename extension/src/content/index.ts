@@ -1,16 +1,17 @@
 // Content script (top frame): finds the page's BSSO link and button, runs the flow on a
-// trusted click. Costs one lookup on pages without BSSO (plus a coalesced observer until found).
+// trusted click. Costs one lookup on pages without BSSO (plus a coalesced observer until found);
+// the extension API is loaded only once the markup is there (see api.ts).
 import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
-import browser from 'webextension-polyfill';
 import type { Failure, Message, MessageType, ResultFor } from '../shared/messages.ts';
 import { endpointForPage } from '../shared/rules.ts';
+import { type BrowserApi, loadBrowserApi } from './api.ts';
 import { deliverAssertion } from './deliver.ts';
 import { failureText, showNotice } from './notice.ts';
 
 const LINK_SELECTOR = `link[rel~="${PAGE_LINK_REL}"]`;
 const CHALLENGE_TIMEOUT_MS = 15_000;
 
-function send<T extends MessageType>(message: Extract<Message, { type: T }>) {
+function send<T extends MessageType>(browser: BrowserApi, message: Extract<Message, { type: T }>) {
   return browser.runtime.sendMessage(message) as Promise<ResultFor<T>>;
 }
 
@@ -39,14 +40,14 @@ async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
   return response.json();
 }
 
-async function runFlow(): Promise<void> {
+async function runFlow(browser: BrowserApi): Promise<void> {
   const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
   if (!link) throw new FlowError({ ok: false, code: 'invalid_request' });
   // Same-origin https endpoint only; otherwise no network call at all.
   const page = endpointForPage(link.href, location.href);
   if (!page.ok) throw new FlowError(page);
   const endpoint = page.endpoint;
-  const begun = await send({ type: 'content-to-background:begin', endpoint });
+  const begun = await send(browser, { type: 'content-to-background:begin', endpoint });
   if (!begun.ok) throw new FlowError(begun, begun.email);
   let challenge: unknown;
   try {
@@ -54,13 +55,28 @@ async function runFlow(): Promise<void> {
   } catch {
     throw new FlowError({ ok: false, code: 'challenge_failed' }, begun.email);
   }
-  const asserted = await send({
+  const asserted = await send(browser, {
     type: 'content-to-background:assert',
     endpoint,
     challenge,
   });
   if (!asserted.ok) throw new FlowError(asserted, begun.email);
   deliverAssertion(endpoint, asserted.assertion, `${location.pathname}${location.search}`);
+}
+
+/** One sign-in attempt; a failure is shown in the page and frees the button again. */
+async function signIn(button: Element): Promise<void> {
+  const browser = await loadBrowserApi();
+  try {
+    await runFlow(browser);
+  } catch (err) {
+    const f = err instanceof FlowError ? err.failure : { code: 'server_error' };
+    showNotice(
+      browser,
+      failureText(browser, f.code, err instanceof FlowError ? err.email : undefined),
+    );
+    button.removeAttribute('aria-busy');
+  }
 }
 
 function watch(): void {
@@ -73,12 +89,9 @@ function watch(): void {
     if (running) return;
     running = true;
     button.setAttribute('aria-busy', 'true');
-    runFlow()
-      .catch((err: unknown) => {
-        const f = err instanceof FlowError ? err.failure : { code: 'server_error' };
-        showNotice(failureText(f.code, err instanceof FlowError ? err.email : undefined));
-        button.removeAttribute('aria-busy');
-      })
+    // Only a failure to load the API itself lands here: nothing to show a notice with.
+    signIn(button)
+      .catch(() => button.removeAttribute('aria-busy'))
       .finally(() => {
         running = false;
       });
@@ -92,9 +105,10 @@ function announce(): void {
   const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
   const page = link ? endpointForPage(link.href, location.href) : undefined;
   if (!page?.ok) return;
-  void send({ type: 'content-to-background:available', endpoint: page.endpoint }).catch(
-    () => undefined,
-  );
+  const endpoint = page.endpoint;
+  void loadBrowserApi()
+    .then((browser) => send(browser, { type: 'content-to-background:available', endpoint }))
+    .catch(() => undefined);
 }
 
 function found(): boolean {

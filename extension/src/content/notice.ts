@@ -1,11 +1,11 @@
 // A short message in the page (role=alert). An open shadow root keeps page styles out; it holds
 // no secret, and stays visible to assistive technology and test tools.
-import browser from 'webextension-polyfill';
+import type { BrowserApi } from './api.ts';
 
 const HOST_ATTR = 'data-bsso-notice';
 const AUTO_CLOSE_MS = 20_000;
 
-export function showNotice(text: string): void {
+export function showNotice(browser: BrowserApi, text: string): void {
   document.querySelector(`[${HOST_ATTR}]`)?.remove();
   const host = document.createElement('div');
   host.setAttribute(HOST_ATTR, '');
@@ -34,7 +34,7 @@ export function showNotice(text: string): void {
 }
 
 /** The readable text for a failure code, naming the address when there is one. */
-export function failureText(code: string, email: string | undefined): string {
+export function failureText(browser: BrowserApi, code: string, email: string | undefined): string {
   const key = `error_${code}`;
   const text = browser.i18n.getMessage(key, email ?? '');
   return text !== '' ? text : browser.i18n.getMessage('error_generic', code);
