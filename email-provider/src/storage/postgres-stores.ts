@@ -2,6 +2,7 @@
 // several machines: accounts, associations and the issued-assertion log must last and be
 // shared. Sessions and used assertion ids work here too (Redis is the lighter home).
 import type pg from 'pg';
+import { num, type Row, str } from './columns.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -11,24 +12,6 @@ import type {
   Stores,
   UsedAssertionStore,
 } from './types.ts';
-
-type Row = Record<string, unknown>;
-
-function str(row: Row, name: string): string {
-  const v = row[name];
-  if (typeof v !== 'string') throw new Error(`column ${name} is not text`);
-  return v;
-}
-
-// BIGINT and COUNT come back as strings; every value here is a safe integer (ms).
-function num(row: Row, name: string): number {
-  const v = row[name];
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw new Error(`column ${name} is not an integer`);
-  }
-  return n;
-}
 
 function count(result: pg.QueryResult): number {
   return result.rowCount ?? 0;

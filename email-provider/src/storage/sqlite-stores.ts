@@ -1,6 +1,7 @@
 // SQLite implementations of the store contracts in types.ts (node:sqlite, synchronous under
 // the hood; the async signatures keep the contracts open for networked stores).
-import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { num, type Row, str } from './columns.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -12,21 +13,6 @@ import type {
   Stores,
   UsedAssertionStore,
 } from './types.ts';
-
-type Row = Record<string, SQLOutputValue>;
-
-function str(row: Row, name: string): string {
-  const v = row[name];
-  if (typeof v !== 'string') throw new Error(`column ${name} is not text`);
-  return v;
-}
-
-function num(row: Row, name: string): number {
-  const v = row[name];
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v !== 'number') throw new Error(`column ${name} is not a number`);
-  return v;
-}
 
 function bytes(row: Row, name: string): Uint8Array {
   const v = row[name];
