@@ -7,11 +7,11 @@ import { resolve } from 'node:path';
 import { createNonce } from '@bsso/protocol';
 import { makeTestPki } from '../../e2e/src/pki.ts';
 import { profiled, startChild } from './lib/child.ts';
-import { type LoadItem, type LoadResult, meanOf, runLoad } from './lib/load.ts';
+import { type LoadItem, runLoad } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { associate, EXTENSION_ORIGIN, signIn } from './lib/provider-client.ts';
-import { numberFlag, printTable, writeResult } from './lib/report.ts';
-import { shuffled } from './lib/stats.ts';
+import { numberFlag } from './lib/report.ts';
+import { interleavedRounds, reportThroughput } from './lib/throughput.ts';
 import { BARE_SESSION_COOKIE } from './servers/bare.ts';
 
 type Variant = 'bare' | 'association-key' | 'provider-key' | 'association-key-tmpfs';
@@ -94,43 +94,16 @@ async function main(): Promise<void> {
       return r;
     };
     for (const v of VARIANTS) await run(v, 2);
-    const results = new Map<Variant, LoadResult[]>(VARIANTS.map((v) => [v, []]));
-    for (let i = 0; i < rounds; i++) {
-      for (const v of shuffled(VARIANTS)) {
-        const r = await run(v, duration);
-        results.get(v)?.push(r);
-        console.log(`round ${i + 1} ${v}: ${Math.round(r.requestsPerSecond)} req/s`);
-      }
-    }
-    const summary = Object.fromEntries(
-      VARIANTS.map((v) => [v, meanOf(results.get(v) ?? [])]),
-    ) as Record<Variant, ReturnType<typeof meanOf>>;
-    const bare = summary.bare.requestsPerSecond;
-    const ratios = {
-      associationKeyOverBare: summary['association-key'].requestsPerSecond / bare,
-      providerKeyOverBare: summary['provider-key'].requestsPerSecond / bare,
-      associationKeyTmpfsOverBare: summary['association-key-tmpfs'].requestsPerSecond / bare,
-    };
-    printTable(
-      `Provider assertion throughput (${rounds} x ${duration} s interleaved, ${connections} connections)`,
-      VARIANTS.map((v) => ({
-        variant: v,
-        'req/s': summary[v].requestsPerSecond,
-        'p50 ms': summary[v].latencyMs.p50,
-        'p90 ms': summary[v].latencyMs.p90,
-        'p99 ms': summary[v].latencyMs.p99,
-        'vs bare': summary[v].requestsPerSecond / bare,
-      })),
-    );
-    writeResult('provider-assert', machine, {
+    const results = await interleavedRounds(VARIANTS, rounds, (v) => run(v, duration));
+    reportThroughput({
+      name: 'provider-assert',
+      title: 'Provider assertion throughput',
+      variants: VARIANTS,
+      results,
+      machine,
       durationSeconds: duration,
       rounds,
       connections,
-      summary,
-      ratios,
-      statusCodes: Object.fromEntries(
-        VARIANTS.map((v) => [v, (results.get(v) ?? []).map((r) => r.statusCodes)]),
-      ),
     });
   } finally {
     await tmpfsProvider.stop();

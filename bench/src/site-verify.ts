@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeTestPki } from '../../e2e/src/pki.ts';
 import { profiled, startChild } from './lib/child.ts';
-import { type LoadItem, type LoadResult, meanOf, runLoad } from './lib/load.ts';
+import { type LoadItem, runLoad } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
-import { numberFlag, printTable, writeResult } from './lib/report.ts';
-import { shuffled } from './lib/stats.ts';
+import { numberFlag } from './lib/report.ts';
+import { interleavedRounds, reportThroughput } from './lib/throughput.ts';
 
 type Variant = 'bare' | 'association' | 'direct';
 const VARIANTS: readonly Variant[] = ['bare', 'association', 'direct'];
@@ -66,41 +66,18 @@ async function main(): Promise<void> {
       const warm = await run(v, 2, 20_000);
       pools.set(v, Math.min(600_000, Math.ceil(warm.requestsPerSecond * duration * 3) + 5000));
     }
-    const results = new Map<Variant, LoadResult[]>(VARIANTS.map((v) => [v, []]));
-    for (let i = 0; i < rounds; i++) {
-      for (const v of shuffled(VARIANTS)) {
-        const r = await run(v, duration, pools.get(v) ?? 50_000);
-        results.get(v)?.push(r);
-        console.log(`round ${i + 1} ${v}: ${Math.round(r.requestsPerSecond)} req/s`);
-      }
-    }
-    const summary = Object.fromEntries(
-      VARIANTS.map((v) => [v, meanOf(results.get(v) ?? [])]),
-    ) as Record<Variant, ReturnType<typeof meanOf>>;
-    const ratios = {
-      associationOverBare: summary.association.requestsPerSecond / summary.bare.requestsPerSecond,
-      directOverBare: summary.direct.requestsPerSecond / summary.bare.requestsPerSecond,
-    };
-    printTable(
-      `Site delivery POST throughput (${rounds} x ${duration} s interleaved, ${connections} connections)`,
-      VARIANTS.map((v) => ({
-        variant: v,
-        'req/s': summary[v].requestsPerSecond,
-        'p50 ms': summary[v].latencyMs.p50,
-        'p90 ms': summary[v].latencyMs.p90,
-        'p99 ms': summary[v].latencyMs.p99,
-        'vs bare': summary[v].requestsPerSecond / summary.bare.requestsPerSecond,
-      })),
+    const results = await interleavedRounds(VARIANTS, rounds, (v) =>
+      run(v, duration, pools.get(v) ?? 50_000),
     );
-    writeResult('site-verify', machine, {
+    reportThroughput({
+      name: 'site-verify',
+      title: 'Site delivery POST throughput',
+      variants: VARIANTS,
+      results,
+      machine,
       durationSeconds: duration,
       rounds,
       connections,
-      summary,
-      ratios,
-      statusCodes: Object.fromEntries(
-        VARIANTS.map((v) => [v, (results.get(v) ?? []).map((r) => r.statusCodes)]),
-      ),
     });
   } finally {
     await site.stop();
