@@ -62,6 +62,7 @@ describe('association endpoint', () => {
       body: '{"site":"https://site.test"}',
     });
     assert.equal(text.status, 415);
+    assert.equal(await errorCode(text), 'unsupported_media_type');
   });
 
   it('accepts http://localhost only with the development override', async () => {

@@ -126,20 +126,34 @@ describe('direct verification', () => {
     const token = await issue();
     const [, c] = token.split('.');
     const none = `${Buffer.from('{"alg":"none","typ":"bsso-assertion+jwt","kid":"kkkkkkkkkkkkkkkkkkkkk"}').toString('base64url')}.${c}.`;
-    for (const bad of [none, 'a.b.c', '', 'x'.repeat(5000), 42]) {
+    const expected: [unknown, string][] = [
+      [none, 'invalid_assertion'],
+      ['a.b.c', 'invalid_assertion'],
+      ['', 'invalid_assertion'],
+      ['x'.repeat(5000), 'invalid_request'],
+      [42, 'invalid_request'],
+    ];
+    for (const [bad, code] of expected) {
       const res = await verify(bad);
       assert.equal(res.status, 400, String(bad).slice(0, 20));
+      assert.equal(await errorCode(res), code, String(bad).slice(0, 20));
     }
-    assert.equal((await postJson(p.base, '/bsso/verify', '{oops')).status, 400);
-    assert.equal((await postJson(p.base, '/bsso/verify', { assertion: token, x: 1 })).status, 400);
+    const oops = await postJson(p.base, '/bsso/verify', '{oops');
+    assert.equal(oops.status, 400);
+    assert.equal(await errorCode(oops), 'invalid_request');
+    const extra = await postJson(p.base, '/bsso/verify', { assertion: token, x: 1 });
+    assert.equal(extra.status, 400);
+    assert.equal(await errorCode(extra), 'invalid_request');
     const typed = await fetch(`${p.base}/bsso/verify`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: `assertion=${token}`,
     });
     assert.equal(typed.status, 415);
+    assert.equal(await errorCode(typed), 'unsupported_media_type');
     const huge = await postJson(p.base, '/bsso/verify', { assertion: 'x'.repeat(100_000) });
     assert.equal(huge.status, 413);
+    assert.equal(await errorCode(huge), 'payload_too_large');
   });
 
   it('forgets used ids only after they can no longer verify', async () => {
