@@ -7,6 +7,7 @@ import {
   dispatch,
   type SenderLike,
 } from '../src/background/handlers.ts';
+import type { PopupOutcome } from '../src/background/popup.ts';
 import { addEmail, readConnectedSites, readPreferences } from '../src/shared/storage.ts';
 import { memoryArea } from './memory-area.ts';
 
@@ -23,7 +24,10 @@ function json(status: number, body: unknown): Response {
   });
 }
 
-async function setup(answers: Response[] = [], opts: { email?: string | null } = {}) {
+async function setup(
+  answers: Response[] = [],
+  opts: { email?: string | null; popup?: PopupOutcome } = {},
+) {
   const local = memoryArea();
   const session = memoryArea();
   if (opts.email !== null) await addEmail(local, opts.email ?? 'alice@mail.test');
@@ -50,7 +54,7 @@ async function setup(answers: Response[] = [], opts: { email?: string | null } =
     },
     signIn: async (url) => {
       popups.push(url);
-      return 'closed';
+      return opts.popup ?? 'closed';
     },
     openOptions: async () => {
       optionsOpened++;
@@ -225,6 +229,25 @@ describe('assert', () => {
     assert.deepEqual(await t.send(assertMsg), { ok: false, code: 'login_cancelled' });
     assert.equal(t.calls.length, 2);
     assert.equal((await t.send(begin)).ok, true);
+  });
+  test('a popup that times out cancels the sign-in: login_cancelled, no retry (threat 8)', async () => {
+    const t = await setup(
+      [
+        json(401, {
+          error: 'login_required',
+          error_description: 'x',
+          signin_url: `${ISSUER}/signin`,
+        }),
+        json(200, { assertion: JWT }),
+      ],
+      { popup: 'timeout' },
+    );
+    await t.send(begin);
+    assert.deepEqual(await t.send(assertMsg), { ok: false, code: 'login_cancelled' });
+    assert.equal(t.popups.length, 1);
+    assert.equal(t.calls.length, 1, 'no retry after the timeout');
+    assert.deepEqual(await readConnectedSites(t.local), [], 'nothing issued, nothing recorded');
+    assert.equal((await t.send(begin)).ok, true, 'a new attempt works');
   });
   test('a sign-in URL off the provider origin is refused, no popup', async () => {
     const t = await setup([

@@ -185,7 +185,9 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       let answer = await requestAssertion(flow, challenge);
       if (answer.kind === 'login_required') {
         await deps.flows.apply(tabId, { kind: 'login_required' });
-        await deps.signIn(answer.signinUrl, flow.issuer ?? '');
+        const outcome = await deps.signIn(answer.signinUrl, flow.issuer ?? '');
+        // A popup that timed out cancels the sign-in: no retry (Sign-in popup, step 3).
+        if (outcome === 'timeout') return failure('login_cancelled');
         const back = await deps.flows.apply(tabId, { kind: 'popup_closed' });
         if (!back.ok) return failure('login_cancelled');
         answer = await requestAssertion(flow, challenge);
