@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { type AssertionClaims, type AssertionSigningKey, signAssertion } from '@bsso/protocol';
 import { createFlowStore } from '../src/background/flow.ts';
 import {
   type BackgroundDeps,
@@ -14,7 +15,27 @@ import { memoryArea } from './memory-area.ts';
 const EP = 'https://site.test/bsso';
 const ISSUER = 'https://mail.test';
 const NONCE = 'n'.repeat(43);
-const JWT = 'aaaa.bbbb.cccc';
+const ASSOCIATION: AssertionSigningKey = {
+  kind: 'association',
+  handle: 'h'.repeat(22),
+  secret: new Uint8Array(32),
+};
+
+/** An assertion as the provider would issue it for this test's request, with `lies` changed. */
+function issued(lies: Partial<AssertionClaims> = {}): Promise<string> {
+  const claims: AssertionClaims = {
+    iss: ISSUER,
+    sub: 'alice@mail.test',
+    aud: 'https://site.test/bsso',
+    nonce: 'n'.repeat(43),
+    iat: 1,
+    exp: 121,
+    jti: 'j'.repeat(22),
+    ...lies,
+  };
+  return signAssertion(claims, ASSOCIATION);
+}
+const JWT = await issued();
 const tabSender: SenderLike = { tab: { id: 7 }, frameId: 0, url: 'https://site.test/page' };
 
 function json(status: number, body: unknown): Response {
@@ -260,6 +281,33 @@ describe('assert', () => {
     await t.send(begin);
     assert.deepEqual((await t.send(assertMsg)).ok, false);
     assert.deepEqual(t.popups, []);
+  });
+  test('an assertion that lies in sub, aud, nonce or iss: assertion_mismatch, not delivered (threat 44)', async () => {
+    const lies: Partial<AssertionClaims>[] = [
+      { sub: 'mallory@mail.test' },
+      { aud: 'https://evil.test/bsso' },
+      { nonce: 'm'.repeat(43) },
+      { iss: 'https://evil.test' },
+    ];
+    for (const lie of lies) {
+      const t = await setup([json(200, { assertion: await issued(lie) })]);
+      await t.send(begin);
+      const r = await t.send(assertMsg);
+      assert.equal(r.ok, false, JSON.stringify(lie));
+      assert.equal(!r.ok && r.code, 'assertion_mismatch', JSON.stringify(lie));
+      assert.equal('assertion' in r, false, 'nothing to deliver');
+      assert.equal(t.calls.length, 1, 'no further request');
+      assert.deepEqual(await readConnectedSites(t.local), [], 'not recorded as connected');
+      assert.deepEqual(await t.send(assertMsg), { ok: false, code: 'no_flow' }, 'flow ended');
+    }
+  });
+  test('an assertion that does not decode: provider_error, not delivered', async () => {
+    const t = await setup([json(200, { assertion: 'aaaa.bbbb.cccc' })]);
+    await t.send(begin);
+    const r = await t.send(assertMsg);
+    assert.equal(!r.ok && r.code, 'provider_error');
+    assert.equal('assertion' in r, false);
+    assert.deepEqual(await readConnectedSites(t.local), []);
   });
   test('wrong_account is reported as such', async () => {
     const t = await setup([json(403, { error: 'wrong_account', error_description: 'x' })]);

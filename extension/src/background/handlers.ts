@@ -30,6 +30,7 @@ import {
   rememberSiteChoice,
   type StorageAreaLike,
 } from '../shared/storage.ts';
+import { checkIssuedAssertion } from './check-assertion.ts';
 import type { Chooser } from './chooser.ts';
 import type { DiscoveryLookup } from './discovery-cache.ts';
 import type { FlowState, FlowStore } from './flow.ts';
@@ -194,6 +195,13 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
         if (answer.kind === 'login_required') return failure('login_cancelled');
       }
       if (answer.kind === 'wrong_account') return failure('wrong_account');
+      const refused = checkIssuedAssertion(answer.assertion, {
+        email: flow.email ?? '',
+        audience: flow.endpoint,
+        nonce: challenge.nonce,
+        issuer: flow.issuer ?? '',
+      });
+      if (refused) return refused;
       await recordConnectedSite(deps.local, {
         email: flow.email ?? '',
         site: new URL(flow.endpoint).origin,

@@ -10,7 +10,9 @@ export type FailureCode =
   | 'no_flow'
   | 'login_cancelled'
   | 'sender_rejected'
-  | 'challenge_failed';
+  | 'challenge_failed'
+  /** The provider's assertion is not for the chosen address, site, challenge or issuer. */
+  | 'assertion_mismatch';
 
 export interface Failure {
   ok: false;
