@@ -9,7 +9,15 @@ import {
   type SenderLike,
 } from '../src/background/handlers.ts';
 import type { PopupOutcome } from '../src/background/popup.ts';
-import { addEmail, readConnectedSites, readPreferences } from '../src/shared/storage.ts';
+import type { ChooserAsk } from '../src/shared/chooser-request.ts';
+import {
+  addEmail,
+  readConnectedSites,
+  readPreferences,
+  recordConnectedSite,
+  rememberSiteChoice,
+  setConfirmNewSites,
+} from '../src/shared/storage.ts';
 import { memoryArea } from './memory-area.ts';
 
 const EP = 'https://site.test/bsso';
@@ -47,14 +55,21 @@ function json(status: number, body: unknown): Response {
 
 async function setup(
   answers: Response[] = [],
-  opts: { email?: string | null; popup?: PopupOutcome } = {},
+  opts: {
+    email?: string | null;
+    popup?: PopupOutcome;
+    /** What the user answers in the extension's window. Default: Continue, or cancel a chooser. */
+    user?: (ask: ChooserAsk) => string | null;
+  } = {},
 ) {
   const local = memoryArea();
   const session = memoryArea();
   if (opts.email !== null) await addEmail(local, opts.email ?? 'alice@mail.test');
   const calls: { url: string; init: RequestInit | undefined }[] = [];
   const popups: string[] = [];
-  const chooserSites: string[] = [];
+  const asks: ChooserAsk[] = [];
+  const answered: [string, string | null][] = [];
+  const user = opts.user ?? ((ask) => (ask.kind === 'confirm' ? ask.email : null));
   const marked: number[] = [];
   let optionsOpened = 0;
   let discoveries = 0;
@@ -67,11 +82,14 @@ async function setup(
       return { issuer: ISSUER, assertionEndpoint: `${ISSUER}/bsso/assertion` };
     },
     chooser: {
-      open: async (site) => {
-        chooserSites.push(site);
-        return null;
+      open: async (ask) => {
+        asks.push(ask);
+        return user(ask);
       },
-      answer: () => false,
+      answer: (requestId, email) => {
+        answered.push([requestId, email]);
+        return true;
+      },
     },
     signIn: async (url) => {
       popups.push(url);
@@ -99,7 +117,8 @@ async function setup(
     session,
     calls,
     popups,
-    chooserSites,
+    asks,
+    answered,
     marked,
     get optionsOpened() {
       return optionsOpened;
@@ -164,30 +183,76 @@ describe('available (toolbar badge)', () => {
   });
 });
 
-describe('begin', () => {
-  test('with the default address: discovery, then the flow is ready', async () => {
+describe('begin: the address and the consent (threat 41)', () => {
+  const SITE = 'https://site.test';
+  const ALICE = 'alice@mail.test';
+  const ready = { ok: true, challengeUrl: `${EP}?bsso=challenge&domain=mail.test` };
+
+  test('first sign-in of the default address at a site: confirmed in the extension window, then discovery', async () => {
     const t = await setup();
-    assert.deepEqual(await t.send(begin), {
-      ok: true,
-      email: 'alice@mail.test',
-      domain: 'mail.test',
-      issuer: ISSUER,
-      challengeUrl: `${EP}?bsso=challenge&domain=mail.test`,
-    });
+    assert.deepEqual(await t.send(begin), ready);
+    assert.deepEqual(t.asks, [{ kind: 'confirm', site: SITE, email: ALICE }]);
+    assert.equal(t.discoveries, 1);
+  });
+  test('a cancelled confirmation: user_cancelled, no discovery, no network call; asked again next time', async () => {
+    const t = await setup([], { user: () => null });
+    assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' });
+    assert.equal(t.discoveries + t.calls.length, 0, 'nothing sent anywhere');
+    assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' }, 'not busy');
+    assert.equal(t.asks.length, 2, 'asked again');
+    assert.equal(t.discoveries + t.calls.length, 0);
+  });
+  test('a confirmation answered with another address counts as cancelled', async () => {
+    const t = await setup([], { user: () => 'bob@mail.test' });
+    assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' });
+    assert.equal(t.discoveries, 0);
+  });
+  test('an address already used at the site: no confirmation; another address there: asked', async () => {
+    const t = await setup();
+    await recordConnectedSite(t.local, { email: ALICE, site: SITE, time: 1 });
+    assert.deepEqual(await t.send(begin), ready);
+    assert.deepEqual(t.asks, []);
+    await recordConnectedSite(t.local, { email: ALICE, site: 'https://other.test', time: 1 });
+    await addEmail(t.local, 'bob@mail.test');
+    await t.local.set({ defaultEmail: 'bob@mail.test' });
+    await t.send({ type: 'content-to-background:begin', endpoint: EP });
+    assert.deepEqual(t.asks, [{ kind: 'confirm', site: SITE, email: 'bob@mail.test' }]);
+  });
+  test('with the setting off: no confirmation', async () => {
+    const t = await setup();
+    await setConfirmNewSites(t.local, false);
+    assert.deepEqual(await t.send(begin), ready);
+    assert.deepEqual(t.asks, []);
+    await setConfirmNewSites(t.local, true);
+    await t.send(begin);
+    assert.equal(t.asks.length, 1, 'on again: asked');
+  });
+  test('an address remembered for the site (picked in the chooser): no confirmation', async () => {
+    const t = await setup();
+    await rememberSiteChoice(t.local, SITE, ALICE);
+    assert.deepEqual(await t.send(begin), ready);
+    assert.deepEqual(t.asks, []);
   });
   test('no address at all: no_email, options offered, no network call', async () => {
     const t = await setup([], { email: null });
     assert.deepEqual(await t.send(begin), { ok: false, code: 'no_email' });
     assert.equal(t.optionsOpened, 1);
     assert.equal(t.discoveries, 0);
+    assert.deepEqual(t.asks, []);
   });
-  test('no default: the chooser shows the site origin; cancelled means no_email', async () => {
+  test('no default: the chooser shows the site origin; its pick is the consent', async () => {
+    const t = await setup([], { user: () => 'bob@mail.test' });
+    await t.local.set({ emails: [ALICE, 'bob@mail.test'], defaultEmail: null });
+    assert.deepEqual(await t.send(begin), ready);
+    assert.deepEqual(t.asks, [{ kind: 'choose', site: SITE }], 'no second question');
+  });
+  test('no default, chooser cancelled: user_cancelled, no network call, a new attempt is allowed', async () => {
     const t = await setup();
-    await t.local.set({ emails: ['alice@mail.test', 'bob@mail.test'], defaultEmail: null });
-    assert.deepEqual(await t.send(begin), { ok: false, code: 'no_email' });
-    assert.deepEqual(t.chooserSites, ['https://site.test']);
-    assert.equal(t.discoveries, 0);
-    assert.equal((await t.send(begin)).ok, false, 'a new attempt is allowed (not busy)');
+    await t.local.set({ emails: [ALICE, 'bob@mail.test'], defaultEmail: null });
+    assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' });
+    assert.deepEqual(t.asks, [{ kind: 'choose', site: SITE }]);
+    assert.equal(t.discoveries + t.calls.length, 0);
+    assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' }, 'not busy');
   });
 });
 
@@ -327,7 +392,7 @@ describe('chooser answer', () => {
   test('remembers the choice for the site the background stored', async () => {
     const t = await setup();
     await t.session.set({
-      [`chooser:${'r'.repeat(22)}`]: { site: 'https://site.test', expiresAt: 5000 },
+      [`chooser:${'r'.repeat(22)}`]: { kind: 'choose', site: 'https://site.test', expiresAt: 5000 },
     });
     assert.deepEqual(await t.send(choose, chooserSender), { ok: true });
     assert.deepEqual((await readPreferences(t.local)).siteChoices, {
@@ -338,7 +403,7 @@ describe('chooser answer', () => {
     const t = await setup();
     assert.deepEqual(await t.send(choose, chooserSender), { ok: false, code: 'no_flow' });
     await t.session.set({
-      [`chooser:${'r'.repeat(22)}`]: { site: 'https://site.test', expiresAt: 5000 },
+      [`chooser:${'r'.repeat(22)}`]: { kind: 'choose', site: 'https://site.test', expiresAt: 5000 },
     });
     assert.deepEqual(await t.send(choose, tabSender), { ok: false, code: 'sender_rejected' });
     assert.deepEqual(
@@ -350,5 +415,37 @@ describe('chooser answer', () => {
       code: 'no_email',
     });
     assert.deepEqual((await readPreferences(t.local)).siteChoices, {});
+    assert.deepEqual(t.answered, []);
+  });
+  test('a confirmation: Continue answers the address it showed; any other is refused; nothing remembered', async () => {
+    const t = await setup();
+    await t.session.set({
+      [`chooser:${'r'.repeat(22)}`]: {
+        kind: 'confirm',
+        site: 'https://site.test',
+        email: 'alice@mail.test',
+        expiresAt: 5000,
+      },
+    });
+    await addEmail(t.local, 'bob@mail.test');
+    assert.deepEqual(await t.send({ ...choose, email: 'bob@mail.test' }, chooserSender), {
+      ok: false,
+      code: 'no_email',
+    });
+    assert.deepEqual(await t.send(choose, chooserSender), { ok: true });
+    assert.deepEqual(await t.send({ ...choose, email: null }, chooserSender), { ok: true });
+    assert.deepEqual(t.answered, [
+      ['r'.repeat(22), 'alice@mail.test'],
+      ['r'.repeat(22), null],
+    ]);
+    assert.deepEqual((await readPreferences(t.local)).siteChoices, {}, 'remember is ignored');
+  });
+  test('an expired request is refused', async () => {
+    const t = await setup();
+    await t.session.set({
+      [`chooser:${'r'.repeat(22)}`]: { kind: 'choose', site: 'https://site.test', expiresAt: 999 },
+    });
+    assert.deepEqual(await t.send(choose, chooserSender), { ok: false, code: 'no_flow' });
+    assert.deepEqual(t.answered, []);
   });
 });

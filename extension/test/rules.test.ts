@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { endpointForPage, isPopupDone, resolveEmailChoice } from '../src/shared/rules.ts';
+import {
+  clickNavigates,
+  endpointForPage,
+  isPopupDone,
+  QUIET_FAILURES,
+  resolveEmailChoice,
+} from '../src/shared/rules.ts';
 
 describe('endpointForPage', () => {
   test('accepts a same-origin https endpoint', () => {
@@ -114,4 +120,60 @@ describe('isPopupDone', () => {
       assert.equal(isPopupDone(url, issuer), false, String(url));
     }
   });
+});
+
+/** A stand-in element: a tag, attributes, an optional form owner and its ancestors. */
+function fakeElement(
+  tag: string,
+  attrs: Record<string, string> = {},
+  opts: { form?: boolean; parent?: Element } = {},
+): Element {
+  const el = {
+    localName: tag,
+    form: opts.form ? {} : null,
+    getAttribute: (name: string) => attrs[name] ?? null,
+    closest(selectors: string): Element | null {
+      for (const selector of selectors.split(',').map((x) => x.trim())) {
+        const [, name, attr] = /^([a-z]+)(?:\[([a-z]+)\])?$/.exec(selector) ?? [];
+        if (name === tag && (attr === undefined || attr in attrs)) return el as unknown as Element;
+      }
+      return opts.parent ? opts.parent.closest(selectors) : null;
+    },
+  };
+  return el as unknown as Element;
+}
+
+describe('clickNavigates: the only clicks whose default action the extension cancels', () => {
+  test('links and submit controls of a form', () => {
+    assert.equal(clickNavigates(fakeElement('a', { href: '/x' })), true);
+    assert.equal(
+      clickNavigates(fakeElement('span', {}, { parent: fakeElement('a', { href: '/' }) })),
+      true,
+    );
+    assert.equal(
+      clickNavigates(fakeElement('button', {}, { form: true })),
+      true,
+      'no type: submit',
+    );
+    assert.equal(clickNavigates(fakeElement('button', { type: 'SUBMIT' }, { form: true })), true);
+    assert.equal(clickNavigates(fakeElement('input', { type: 'image' }, { form: true })), true);
+  });
+  test('plain buttons, buttons outside a form, any other element: untouched', () => {
+    assert.equal(clickNavigates(fakeElement('button', { type: 'button' }, { form: true })), false);
+    assert.equal(clickNavigates(fakeElement('button', { type: 'reset' }, { form: true })), false);
+    assert.equal(clickNavigates(fakeElement('button')), false, 'no form');
+    assert.equal(clickNavigates(fakeElement('input', { type: 'text' }, { form: true })), false);
+    assert.equal(clickNavigates(fakeElement('a')), false, 'a link without href');
+    assert.equal(clickNavigates(fakeElement('body')), false);
+    assert.equal(clickNavigates(fakeElement('div')), false);
+  });
+});
+
+test('the page hears nothing of a sign-in that ended before the user agreed', () => {
+  for (const code of ['user_cancelled', 'no_email', 'busy', 'sender_rejected'] as const) {
+    assert.equal(QUIET_FAILURES.has(code), true, code);
+  }
+  for (const code of ['login_cancelled', 'assertion_mismatch', 'origin_mismatch'] as const) {
+    assert.equal(QUIET_FAILURES.has(code), false, code);
+  }
 });

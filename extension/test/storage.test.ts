@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addEmail, readPreferences, removeEmail, setDefaultEmail } from '../src/shared/storage.ts';
+import {
+  addEmail,
+  isConnectedSite,
+  readPreferences,
+  recordConnectedSite,
+  removeEmail,
+  setConfirmNewSites,
+  setDefaultEmail,
+} from '../src/shared/storage.ts';
 import { memoryArea } from './memory-area.ts';
 
 test('"ask at each new site" (no default) survives adding addresses; a sole survivor is default', async () => {
@@ -16,4 +24,23 @@ test('"ask at each new site" (no default) survives adding addresses; a sole surv
   await removeEmail(area, 'carol@mail.test');
   await removeEmail(area, 'bob@mail.test');
   assert.equal((await readPreferences(area)).defaultEmail, 'alice@mail.test');
+});
+
+test('the confirmation before a first sign-in is on by default; only an explicit off turns it off', async () => {
+  const area = memoryArea();
+  assert.equal((await readPreferences(area)).confirmNewSites, true);
+  await area.set({ confirmNewSites: 'no' });
+  assert.equal((await readPreferences(area)).confirmNewSites, true, 'garbage reads as on');
+  await setConfirmNewSites(area, false);
+  assert.equal((await readPreferences(area)).confirmNewSites, false);
+  await setConfirmNewSites(area, true);
+  assert.equal((await readPreferences(area)).confirmNewSites, true);
+});
+
+test('a connected site is per address and per origin', async () => {
+  const area = memoryArea();
+  await recordConnectedSite(area, { email: 'alice@mail.test', site: 'https://site.test', time: 1 });
+  assert.equal(await isConnectedSite(area, 'https://site.test', 'alice@mail.test'), true);
+  assert.equal(await isConnectedSite(area, 'https://site.test', 'bob@mail.test'), false);
+  assert.equal(await isConnectedSite(area, 'https://site.test:8443', 'alice@mail.test'), false);
 });

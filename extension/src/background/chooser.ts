@@ -1,14 +1,18 @@
-// The extension-owned email chooser: a popup window of the extension's own page that shows
-// the real site origin. The request (site, expiry) sits in storage.session for the page.
+// The extension-owned chooser window: a popup of the extension's own page that shows the real
+// site origin and asks the user which address the site gets, or (first sign-in of an address
+// at a site) whether it may get it. The request sits in storage.session for the page.
 import { randomToken } from '@bsso/protocol';
 import type { Runtime, Windows } from 'webextension-polyfill';
-import { type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
+import { type ChooserAsk, type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
 import type { StorageAreaLike } from '../shared/storage.ts';
 import { keepAlive } from './keep-alive.ts';
 
 export interface Chooser {
-  /** Opens the chooser for a site; the picked address, or null when cancelled or timed out. */
-  open(site: string): Promise<string | null>;
+  /**
+   * Asks the user; resolves with the address the user picked or confirmed, or null when
+   * cancelled, closed or timed out.
+   */
+  open(ask: ChooserAsk): Promise<string | null>;
   /** Hands the user's answer to a waiting `open`; false when nothing waits for it. */
   answer(requestId: string, email: string | null): boolean;
 }
@@ -28,9 +32,9 @@ export function createChooser(options: ChooserOptions): Chooser {
   const timeoutMs = options.timeoutMs ?? 5 * 60 * 1000;
   const waiting = new Map<string, (email: string | null) => void>();
   return {
-    async open(site) {
+    async open(ask) {
       const requestId = randomToken(16);
-      const request: ChooserRequest = { site, expiresAt: options.now() + timeoutMs };
+      const request: ChooserRequest = { ...ask, expiresAt: options.now() + timeoutMs };
       await options.session.set({ [chooserKey(requestId)]: request });
       const url = `${options.pageUrl}?request=${encodeURIComponent(requestId)}`;
       const win = await options.windows.create({ type: 'popup', url, width: 440, height: 520 });

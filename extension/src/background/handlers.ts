@@ -9,7 +9,7 @@ import {
   parseEmail,
   requestJson,
 } from '@bsso/protocol';
-import { type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
+import { chooserKey, readChooserRequest } from '../shared/chooser-request.ts';
 import {
   type AssertMessage,
   type AvailableMessage,
@@ -25,6 +25,7 @@ import {
 } from '../shared/messages.ts';
 import { endpointForPage, resolveEmailChoice, toFailure } from '../shared/rules.ts';
 import {
+  isConnectedSite,
   readPreferences,
   recordConnectedSite,
   rememberSiteChoice,
@@ -99,10 +100,6 @@ export function isExtensionPage(sender: SenderLike, base: string, page?: string)
   return page === undefined || sender.url.split(/[?#]/)[0] === page;
 }
 
-function isFailure(value: unknown): value is Failure {
-  return typeof value === 'object' && value !== null && (value as Failure).ok === false;
-}
-
 export function createHandlers(deps: BackgroundDeps): Handlers {
   const timeoutMs = deps.networkTimeoutMs ?? 15_000;
 
@@ -123,14 +120,29 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     return parseAssertionAnswer(answer.status, answer.body, flow.issuer ?? '');
   };
 
-  const pickEmail = async (site: string): Promise<string | Failure> => {
-    const choice = resolveEmailChoice(await readPreferences(deps.local), site);
-    if (choice.kind === 'email') return choice.email;
+  /**
+   * The address the site gets, once the user has agreed: a remembered choice for the site, or
+   * a default address the user confirms in the extension's window unless it was already used
+   * there (or the setting is off), or one the user picks in the chooser (which is consent).
+   * Nothing goes over the network before this (protocol-spec.md#extension-processing, step 2).
+   */
+  const consentedEmail = async (site: string): Promise<string | Failure> => {
+    const prefs = await readPreferences(deps.local);
+    const choice = resolveEmailChoice(prefs, site);
     if (choice.kind === 'none') {
       await deps.openOptions().catch(() => undefined);
       return failure('no_email');
     }
-    return (await deps.chooser.open(site)) ?? failure('no_email');
+    if (choice.kind === 'chooser') {
+      return (await deps.chooser.open({ kind: 'choose', site })) ?? failure('user_cancelled');
+    }
+    const agreed =
+      choice.source === 'site' ||
+      !prefs.confirmNewSites ||
+      (await isConnectedSite(deps.local, site, choice.email));
+    if (agreed) return choice.email;
+    const confirmed = await deps.chooser.open({ kind: 'confirm', site, email: choice.email });
+    return confirmed === choice.email ? confirmed : failure('user_cancelled');
   };
 
   const begin = async (
@@ -142,27 +154,19 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     const started = await deps.flows.apply(tabId, { kind: 'begin', endpoint: message.endpoint });
     if (!started.ok) return failure(started.code);
     try {
-      const email = await pickEmail(new URL(message.endpoint).origin);
+      const email = await consentedEmail(new URL(message.endpoint).origin);
       if (typeof email !== 'string') {
         await deps.flows.apply(tabId, { kind: 'end' });
         return email;
       }
-      const provider = await deps.discovery(email).catch((err: unknown) => {
-        throw Object.assign(toFailure(err), { email });
-      });
+      const provider = await deps.discovery(email);
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
-      const domain = parseEmail(email).domain;
-      return {
-        ok: true,
-        email,
-        domain,
-        issuer: provider.issuer,
-        challengeUrl: challengeUrl(message.endpoint, domain),
-      };
+      // Only the domain goes to the site, and only now that the user has agreed.
+      return { ok: true, challengeUrl: challengeUrl(message.endpoint, parseEmail(email).domain) };
     } catch (err) {
       await deps.flows.apply(tabId, { kind: 'end' });
-      return isFailure(err) ? err : toFailure(err);
+      return toFailure(err);
     }
   };
 
@@ -223,9 +227,13 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       return failure('sender_rejected');
     }
     const key = chooserKey(message.requestId);
-    const request = (await deps.session.get(key))[key] as ChooserRequest | undefined;
-    if (!request || typeof request.site !== 'string' || request.expiresAt < deps.now()) {
-      return failure('no_flow');
+    const request = readChooserRequest((await deps.session.get(key))[key]);
+    if (!request || request.expiresAt < deps.now()) return failure('no_flow');
+    if (request.kind === 'confirm') {
+      // Continue answers with the address the window showed; nothing else can be confirmed.
+      if (message.email !== null && message.email !== request.email) return failure('no_email');
+      deps.chooser.answer(message.requestId, message.email);
+      return { ok: true };
     }
     const prefs = await readPreferences(deps.local);
     if (message.email !== null && !prefs.emails.includes(message.email)) {

@@ -1,7 +1,9 @@
-// Email chooser: the extension's own window, showing the real site origin from the request
-// the background stored (never anything the page said). Answers the background, then closes.
+// The extension's own window for a sign-in: the chooser (which address does this site get?)
+// or the confirmation (may this site get this address?). It shows the real site origin from
+// the request the background stored (never anything the page said), answers the background,
+// then closes.
 import browser from 'webextension-polyfill';
-import { type ChooserRequest, chooserKey } from '../shared/chooser-request.ts';
+import { chooserKey, readChooserRequest } from '../shared/chooser-request.ts';
 import { localizePage, t } from '../shared/i18n.ts';
 import type { ChooseMessage } from '../shared/messages.ts';
 import { readPreferences } from '../shared/storage.ts';
@@ -12,29 +14,26 @@ function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-async function answer(requestId: string, email: string | null): Promise<void> {
+async function answer(requestId: string, email: string | null, remember: boolean): Promise<void> {
   const message: ChooseMessage = {
     type: 'chooser-to-background:choose',
     requestId,
     email,
-    remember: byId<HTMLInputElement>('remember').checked,
+    remember,
   };
   await browser.runtime.sendMessage(message).catch(() => undefined);
   window.close();
 }
 
-async function main(): Promise<void> {
-  localizePage();
-  const requestId = new URLSearchParams(location.search).get('request') ?? '';
-  const key = chooserKey(requestId);
-  const request = (await browser.storage.session.get(key))[key] as ChooserRequest | undefined;
-  const status = byId('chooser-status');
-  if (!request) {
-    status.textContent = t('chooser_expired');
-    byId<HTMLButtonElement>('use').disabled = true;
-    return;
-  }
-  byId('site').textContent = request.site;
+function setHeading(name: string): void {
+  document.title = t(name);
+  byId('heading').textContent = t(name);
+}
+
+async function showChooser(requestId: string): Promise<void> {
+  setHeading('chooser_title');
+  const form = byId<HTMLFormElement>('choose-form');
+  form.hidden = false;
   const { emails, defaultEmail } = await readPreferences(browser.storage.local);
   byId('choices').replaceChildren(
     ...emails.map((email, i) => {
@@ -54,16 +53,54 @@ async function main(): Promise<void> {
   );
   // Keyboard users start on the proposed address: arrows move, Enter on the button signs in.
   document.querySelector<HTMLInputElement>('input[name=email]:checked')?.focus();
-  byId<HTMLFormElement>('choose-form').addEventListener('submit', (event) => {
+  const remember = () => byId<HTMLInputElement>('remember').checked;
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     const picked = document.querySelector<HTMLInputElement>('input[name=email]:checked');
     if (!picked) {
-      status.textContent = t('chooser_pick_one');
+      byId('chooser-status').textContent = t('chooser_pick_one');
       return;
     }
-    void answer(requestId, picked.value);
+    void answer(requestId, picked.value, remember());
   });
-  byId('cancel').addEventListener('click', () => void answer(requestId, null));
+  byId('cancel').addEventListener('click', () => void answer(requestId, null, false));
+}
+
+/**
+ * The confirmation before the first sign-in of an address at a site. Focus starts on the
+ * heading, so a key meant for the page as the window opens confirms nothing: Tab reaches
+ * Continue, Enter confirms, Escape cancels.
+ */
+function showConfirmation(requestId: string, email: string): void {
+  setHeading('confirm_title');
+  byId('confirm-email').textContent = email;
+  const form = byId<HTMLFormElement>('confirm-form');
+  form.hidden = false;
+  byId('heading').focus();
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void answer(requestId, email, false);
+  });
+  byId('confirm-cancel').addEventListener('click', () => void answer(requestId, null, false));
+}
+
+async function main(): Promise<void> {
+  localizePage();
+  const requestId = new URLSearchParams(location.search).get('request') ?? '';
+  const key = chooserKey(requestId);
+  const request = readChooserRequest((await browser.storage.session.get(key))[key]);
+  if (!request) {
+    setHeading('chooser_title');
+    byId('chooser-status').textContent = t('chooser_expired');
+    return;
+  }
+  byId('site').textContent = request.site;
+  // Escape is Cancel, in both forms.
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') void answer(requestId, null, false);
+  });
+  if (request.kind === 'confirm') showConfirmation(requestId, request.email);
+  else await showChooser(requestId);
 }
 
 void main();

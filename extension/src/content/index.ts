@@ -1,9 +1,11 @@
 // Content script (top frame): finds the page's BSSO link and button, runs the flow on a
-// trusted click. Costs one lookup on pages without BSSO (plus a coalesced observer until found);
-// the extension API is loaded only once the markup is there (see api.ts).
+// trusted click. Until the user has agreed in the extension's own window, the page sees no
+// change at all (protocol-spec.md#page-markup). Costs one lookup on pages without BSSO (plus
+// a coalesced observer until found); the extension API is loaded only once the markup is
+// there (see api.ts).
 import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
 import type { Failure, Message, MessageType, ResultFor } from '../shared/messages.ts';
-import { endpointForPage } from '../shared/rules.ts';
+import { clickNavigates, endpointForPage, QUIET_FAILURES } from '../shared/rules.ts';
 import { type BrowserApi, loadBrowserApi } from './api.ts';
 import { deliverAssertion } from './deliver.ts';
 import { failureText, showNotice } from './notice.ts';
@@ -17,11 +19,9 @@ function send<T extends MessageType>(browser: BrowserApi, message: Extract<Messa
 
 class FlowError extends Error {
   readonly failure: Failure;
-  readonly email: string | undefined;
-  constructor(failure: Failure, email?: string) {
+  constructor(failure: Failure) {
     super(failure.code);
     this.failure = failure;
-    this.email = email;
   }
 }
 
@@ -40,42 +40,45 @@ async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
   return response.json();
 }
 
-async function runFlow(browser: BrowserApi): Promise<void> {
+async function runFlow(browser: BrowserApi, button: Element): Promise<void> {
   const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
   if (!link) throw new FlowError({ ok: false, code: 'invalid_request' });
   // Same-origin https endpoint only; otherwise no network call at all.
   const page = endpointForPage(link.href, location.href);
   if (!page.ok) throw new FlowError(page);
   const endpoint = page.endpoint;
+  // The background asks the user first (chooser or confirmation) where needed; until it
+  // answers, nothing in the page changes.
   const begun = await send(browser, { type: 'content-to-background:begin', endpoint });
-  if (!begun.ok) throw new FlowError(begun, begun.email);
+  if (!begun.ok) throw new FlowError(begun);
+  button.setAttribute('aria-busy', 'true');
   let challenge: unknown;
   try {
     challenge = await fetchChallenge(endpoint, begun.challengeUrl);
   } catch {
-    throw new FlowError({ ok: false, code: 'challenge_failed' }, begun.email);
+    throw new FlowError({ ok: false, code: 'challenge_failed' });
   }
   const asserted = await send(browser, {
     type: 'content-to-background:assert',
     endpoint,
     challenge,
   });
-  if (!asserted.ok) throw new FlowError(asserted, begun.email);
+  if (!asserted.ok) throw new FlowError(asserted);
   deliverAssertion(endpoint, asserted.assertion, `${location.pathname}${location.search}`);
 }
 
-/** One sign-in attempt; a failure is shown in the page and frees the button again. */
+/**
+ * One sign-in attempt. A failure after the user agreed is shown in the page (never naming the
+ * address) and frees the button again; one before it leaves the page as it was.
+ */
 async function signIn(button: Element): Promise<void> {
   const browser = await loadBrowserApi();
   try {
-    await runFlow(browser);
+    await runFlow(browser, button);
   } catch (err) {
-    const f = err instanceof FlowError ? err.failure : { code: 'server_error' };
-    showNotice(
-      browser,
-      failureText(browser, f.code, err instanceof FlowError ? err.email : undefined),
-    );
-    button.removeAttribute('aria-busy');
+    const code = err instanceof FlowError ? err.failure.code : 'server_error';
+    if (!QUIET_FAILURES.has(code)) showNotice(browser, failureText(browser, code));
+    if (button.hasAttribute('aria-busy')) button.removeAttribute('aria-busy');
   }
 }
 
@@ -84,14 +87,14 @@ function watch(): void {
   const onClick = (event: MouseEvent) => {
     const target = event.target instanceof Element ? event.target : null;
     const button = target?.closest(`#${SIGN_IN_BUTTON_ID}`);
-    if (!button || !event.isTrusted) return;
-    event.preventDefault();
+    if (!target || !button || !event.isTrusted) return;
+    // Only a click that would leave the page is cancelled: a page can read defaultPrevented.
+    if (clickNavigates(target)) event.preventDefault();
     if (running) return;
     running = true;
-    button.setAttribute('aria-busy', 'true');
     // Only a failure to load the API itself lands here: nothing to show a notice with.
     signIn(button)
-      .catch(() => button.removeAttribute('aria-busy'))
+      .catch(() => undefined)
       .finally(() => {
         running = false;
       });

@@ -1,5 +1,6 @@
-// A short message in the page (role=alert). An open shadow root keeps page styles out; it holds
-// no secret, and stays visible to assistive technology and test tools.
+// A short message in the page (role=alert), in a closed shadow root: page scripts cannot read
+// it or restyle it, assistive technology still announces it. It never names the address
+// (protocol-spec.md#page-markup, threat 42).
 import type { BrowserApi } from './api.ts';
 
 const HOST_ATTR = 'data-bsso-notice';
@@ -9,7 +10,7 @@ export function showNotice(browser: BrowserApi, text: string): void {
   document.querySelector(`[${HOST_ATTR}]`)?.remove();
   const host = document.createElement('div');
   host.setAttribute(HOST_ATTR, '');
-  const root = host.attachShadow({ mode: 'open' });
+  const root = host.attachShadow({ mode: 'closed' });
   const style = document.createElement('style');
   style.textContent = `
     .box { position: fixed; z-index: 2147483647; right: 16px; bottom: 16px; max-width: 360px;
@@ -33,9 +34,8 @@ export function showNotice(browser: BrowserApi, text: string): void {
   setTimeout(() => host.remove(), AUTO_CLOSE_MS);
 }
 
-/** The readable text for a failure code, naming the address when there is one. */
-export function failureText(browser: BrowserApi, code: string, email: string | undefined): string {
-  const key = `error_${code}`;
-  const text = browser.i18n.getMessage(key, email ?? '');
+/** The readable text for a failure code; the messages never name the address. */
+export function failureText(browser: BrowserApi, code: string): string {
+  const text = browser.i18n.getMessage(`error_${code}`);
   return text !== '' ? text : browser.i18n.getMessage('error_generic', code);
 }

@@ -1,5 +1,5 @@
 // Options page: the user's addresses (add, check, remove, default), remembered per-site
-// choices and connected sites. Reads and writes storage.local through shared/storage.ts.
+// choices, the confirmation before a first sign-in at a site, and connected sites. Reads and writes storage.local through shared/storage.ts.
 import { BssoError } from '@bsso/protocol';
 import browser from 'webextension-polyfill';
 import { localizePage, t } from '../shared/i18n.ts';
@@ -12,6 +12,7 @@ import {
   readConnectedSites,
   readPreferences,
   removeEmail,
+  setConfirmNewSites,
   setDefaultEmail,
 } from '../shared/storage.ts';
 
@@ -154,8 +155,13 @@ async function renderConnected(): Promise<void> {
   );
 }
 
+async function renderConfirmSetting(): Promise<void> {
+  const { confirmNewSites } = await readPreferences(area);
+  byId<HTMLInputElement>('confirm-new-sites').checked = confirmNewSites;
+}
+
 async function renderAll(): Promise<void> {
-  await Promise.all([renderEmails(), renderChoices(), renderConnected()]);
+  await Promise.all([renderEmails(), renderChoices(), renderConfirmSetting(), renderConnected()]);
 }
 
 /** Whether the host access is known granted; updated by renderAccess. */
@@ -192,6 +198,8 @@ function main(): void {
         input.focus();
       });
   });
+  const confirmBox = byId<HTMLInputElement>('confirm-new-sites');
+  confirmBox.addEventListener('change', () => void setConfirmNewSites(area, confirmBox.checked));
   byId('grant-access').addEventListener('click', () => {
     hostAccess = false;
     requestAccessIfMissing();

@@ -12,14 +12,14 @@ export type FailureCode =
   | 'sender_rejected'
   | 'challenge_failed'
   /** The provider's assertion is not for the chosen address, site, challenge or issuer. */
-  | 'assertion_mismatch';
+  | 'assertion_mismatch'
+  /** The user cancelled the chooser or the confirmation (or let it time out). */
+  | 'user_cancelled';
 
 export interface Failure {
   ok: false;
   code: FailureCode;
   message?: string;
-  /** The address the failed step was for, so the page message can name it. */
-  email?: string;
 }
 
 export interface BeginMessage {
@@ -68,10 +68,10 @@ export type MessageType = Message['type'];
 export interface ResultMap {
   'content-to-background:begin': {
     ok: true;
-    email: string;
-    domain: string;
-    issuer: string;
-    /** Where the content script GETs the challenge (computed here, not in the content script). */
+    /**
+     * Where the content script GETs the challenge (computed here, not in the content script).
+     * The content script never gets the address: nothing it could put into the page has it.
+     */
     challengeUrl: string;
   };
   'content-to-background:available': { ok: true };

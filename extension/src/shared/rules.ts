@@ -1,7 +1,7 @@
 // Pure rules of the extension: which endpoint a page may name, which address to use, when the
 // sign-in popup is done. No browser APIs here, so node:test can run them.
 import { BssoError, isLocalhostName, parseEndpointForPage } from '@bsso/protocol';
-import { type Failure, failure } from './messages.ts';
+import { type Failure, type FailureCode, failure } from './messages.ts';
 
 /** Query member the provider puts on its own URL when a popup sign-in is finished. */
 export const POPUP_DONE_PARAM = 'bsso_popup';
@@ -61,6 +61,37 @@ export function resolveEmailChoice(prefs: EmailPreferences, site: string): Email
     return { kind: 'email', email: prefs.defaultEmail, source: 'default' };
   }
   return { kind: 'chooser' };
+}
+
+/**
+ * Failures the page is not told about (no notice, no change to the page): they end a sign-in
+ * before the user agreed that the site gets an address (cancelled in the extension's window,
+ * no address yet, one already waiting for the user), so a page never learns that a click
+ * started anything (protocol-spec.md#page-markup).
+ */
+export const QUIET_FAILURES: ReadonlySet<FailureCode> = new Set<FailureCode>([
+  'user_cancelled',
+  'no_email',
+  'busy',
+  'sender_rejected',
+]);
+
+/**
+ * True when a click on `target` would navigate or submit by default (a link, or a form's
+ * submit control): only then does the extension cancel the click's default action. A page
+ * can read `defaultPrevented`, so any other click stays untouched.
+ */
+export function clickNavigates(target: Element): boolean {
+  if (target.closest('a[href], area[href]') !== null) return true;
+  const control = target.closest('button, input');
+  if (control === null || (control as HTMLButtonElement | HTMLInputElement).form === null) {
+    return false;
+  }
+  // A button without a (valid) type is a submit button.
+  const type = (control.getAttribute('type') ?? '').toLowerCase();
+  return control.localName === 'button'
+    ? type !== 'button' && type !== 'reset'
+    : type === 'submit' || type === 'image';
 }
 
 /** True when a popup tab reached the provider's "sign-in finished" page. */

@@ -23,7 +23,16 @@ const KEYS = {
   defaultEmail: 'defaultEmail',
   siteChoices: 'siteChoices',
   connected: 'connectedSites',
+  confirmNewSites: 'confirmNewSites',
 } as const;
+
+export interface Preferences extends EmailPreferences {
+  /**
+   * Ask before the first sign-in of an address at a site (protocol-spec.md#extension-processing).
+   * On unless the user turned it off.
+   */
+  confirmNewSites: boolean;
+}
 
 const MAX_CONNECTED = 200;
 
@@ -38,15 +47,27 @@ function stringRecord(value: unknown): Record<string, string> {
   return out;
 }
 
-export async function readPreferences(area: StorageAreaLike): Promise<EmailPreferences> {
-  const got = await area.get([KEYS.emails, KEYS.defaultEmail, KEYS.siteChoices]);
+export async function readPreferences(area: StorageAreaLike): Promise<Preferences> {
+  const got = await area.get([
+    KEYS.emails,
+    KEYS.defaultEmail,
+    KEYS.siteChoices,
+    KEYS.confirmNewSites,
+  ]);
   const emails = stringList(got[KEYS.emails]);
   const def = got[KEYS.defaultEmail];
   return {
     emails,
     defaultEmail: typeof def === 'string' && emails.includes(def) ? def : null,
     siteChoices: stringRecord(got[KEYS.siteChoices]),
+    // Only an explicit "off" turns it off.
+    confirmNewSites: got[KEYS.confirmNewSites] !== false,
   };
+}
+
+/** Turns the confirmation before a first sign-in at a site on or off. */
+export async function setConfirmNewSites(area: StorageAreaLike, on: boolean): Promise<void> {
+  await area.set({ [KEYS.confirmNewSites]: on });
 }
 
 /** Adds a normalized address (throws `invalid_email`); the only address becomes the default. */
@@ -114,6 +135,15 @@ export async function readConnectedSites(area: StorageAreaLike): Promise<Connect
       typeof c.site === 'string' &&
       typeof c.time === 'number',
   );
+}
+
+/** True when the address was already used at the site (a connected site). */
+export async function isConnectedSite(
+  area: StorageAreaLike,
+  site: string,
+  email: string,
+): Promise<boolean> {
+  return (await readConnectedSites(area)).some((c) => c.site === site && c.email === email);
 }
 
 /** Records (or refreshes) that an address was used at a site. */
