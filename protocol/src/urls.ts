@@ -55,17 +55,35 @@ export function parseEndpointForPage(href: unknown, pageUrl: string, policy: Url
   return endpoint;
 }
 
+const MAX_RETURN_PATH_LENGTH = 1024;
+const RETURN_BASE = 'https://return-to.invalid';
+
 /**
- * A same-origin path to return to after sign-in, or `/`. Anything that could leave the
- * origin (absolute URLs, `//host`, backslashes, control characters) falls back to `/`.
+ * A same-origin path to return to after sign-in, or `/` (protocol-spec.md#url-rules, Return
+ * paths). Anything that could leave the origin (absolute URLs, `//host`, backslashes, control
+ * characters) falls back to `/`, and so does a path whose normalised form could: dot
+ * segments, plain or percent-encoded, turn `/.//evil.example` into `//evil.example`.
  */
 export function safeReturnPath(input: unknown): string {
-  if (typeof input !== 'string' || input.length === 0 || input.length > 1024) return '/';
-  if (!input.startsWith('/') || input.startsWith('//') || hasBackslashOrControl(input)) return '/';
-  const base = 'https://return-to.invalid';
-  const url = new URL(input, base);
-  if (url.origin !== base) return '/';
-  return `${url.pathname}${url.search}`;
+  if (typeof input !== 'string' || !isPlainPath(input)) return '/';
+  const url = new URL(input, RETURN_BASE);
+  if (url.origin !== RETURN_BASE) return '/';
+  const path = `${url.pathname}${url.search}`;
+  // The answer itself must be a plain path that a browser resolves to exactly itself.
+  if (!isPlainPath(path)) return '/';
+  const again = new URL(path, RETURN_BASE);
+  return again.origin === RETURN_BASE && `${again.pathname}${again.search}` === path ? path : '/';
+}
+
+/** One leading `/` (not `//`), no backslash or control character, at most 1024 characters. */
+function isPlainPath(value: string): boolean {
+  return (
+    value.length > 0 &&
+    value.length <= MAX_RETURN_PATH_LENGTH &&
+    value.startsWith('/') &&
+    !value.startsWith('//') &&
+    !hasBackslashOrControl(value)
+  );
 }
 
 function hasBackslashOrControl(value: string): boolean {

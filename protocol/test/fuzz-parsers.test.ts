@@ -73,6 +73,47 @@ const text = fc.oneof(
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
 );
 const value = fc.oneof(text, fc.anything(), fc.jsonValue());
+
+// Return paths as an attacker writes them (threat 45): dot segments (plain and
+// percent-encoded), encoded slashes and backslashes, raw backslashes, tabs and other control
+// characters, host-like segments, and the separators between them. Weighted so that most
+// paths pass the input checks and reach the normalisation.
+const dotPiece = fc.constantFrom('.', '..', '%2e', '%2E', '.%2e', '%2e.', '%2e%2e', '%2E%2e');
+const plainPiece = fc.constantFrom(
+  '',
+  'a',
+  'evil.example',
+  'x:y',
+  '@',
+  ';',
+  '%2f',
+  '%2F',
+  '%5c',
+  '%5C',
+  '%09',
+  '%0a',
+  '%0d',
+  '%00',
+  '%20',
+  '%252e',
+);
+const hostileChar = fc.constantFrom('\\', '\t', '\n', '\r', '\u0000', '\u007f', ' ', '?', '#');
+const piece = fc.oneof(
+  { arbitrary: dotPiece, weight: 3 },
+  { arbitrary: plainPiece, weight: 3 },
+  { arbitrary: hostileChar, weight: 1 },
+);
+const separator = fc.oneof(
+  { arbitrary: fc.constantFrom('/', '//'), weight: 6 },
+  { arbitrary: fc.constantFrom('\\', '/\\', '%2f', '%5c', '/\t', '\t/'), weight: 1 },
+);
+const returnPath = fc
+  .tuple(
+    fc.oneof({ arbitrary: fc.constant('/'), weight: 6 }, fc.constantFrom('', '\\', '%2f')),
+    fc.array(fc.tuple(piece, separator), { maxLength: 6 }),
+    piece,
+  )
+  .map(([start, parts, end]) => start + parts.map(([p, sep]) => p + sep).join('') + end);
 /** A valid object with one member replaced, removed, or one added. */
 function mutated(base: Record<string, unknown>) {
   const keys = Object.keys(base);
@@ -127,10 +168,17 @@ describe('parsers under hostile input', () => {
 
   it('safeReturnPath always answers a same-origin path', () => {
     fc.assert(
-      fc.property(value, (v) => {
+      fc.property(fc.oneof(returnPath, returnPath, value), (v) => {
         const path = safeReturnPath(v);
         assert.ok(path.startsWith('/') && !path.startsWith('//') && !path.includes('\\'), path);
-        assert.equal(new URL(path, 'https://site.example').origin, 'https://site.example');
+        // Printable ASCII only: no space, backslash or control character.
+        assert.match(path, /^[!-[\]-~]+$/, path);
+        // A browser resolving the answer as a Location stays on the origin, at that path.
+        for (const origin of ['https://site.example', 'http://localhost:8080']) {
+          const url = new URL(path, origin);
+          assert.equal(url.origin, origin, path);
+          assert.equal(url.pathname + url.search, path);
+        }
       }),
       { numRuns },
     );

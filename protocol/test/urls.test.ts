@@ -112,6 +112,13 @@ describe('safeReturnPath', () => {
     assert.equal(safeReturnPath('/a/../b'), '/b');
   });
 
+  it('keeps encoded slashes, backslashes and tabs encoded: they stay one segment', () => {
+    assert.equal(safeReturnPath('/%2f%2fevil.example'), '/%2f%2fevil.example');
+    assert.equal(safeReturnPath('/%5c%5cevil.example'), '/%5c%5cevil.example');
+    assert.equal(safeReturnPath('/%09/evil.example'), '/%09/evil.example');
+    assert.equal(safeReturnPath('/a/./b/%2e%2e/c'), '/a/c');
+  });
+
   for (const input of [
     undefined,
     42,
@@ -125,6 +132,17 @@ describe('safeReturnPath', () => {
     'javascript:alert(1)',
     'account',
     `/${'a'.repeat(1024)}`,
+    // Paths whose normalised form is //host (threat 45).
+    '/.//evil.example/x',
+    '/a/..//x',
+    '/%2e//x',
+    '/%2E//evil.example',
+    '/%2e%2e//evil.example',
+    '/a/%2e%2e//evil.example',
+    '/././/evil.example',
+    '/.%2e//evil.example',
+    '/%2e/%2e//evil.example',
+    '/..//evil.example',
   ]) {
     it(`falls back to / for ${JSON.stringify(input)?.slice(0, 40)}`, () => {
       assert.equal(safeReturnPath(input), '/');

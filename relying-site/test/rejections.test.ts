@@ -271,6 +271,16 @@ describe('the endpoint rejects bad deliveries', () => {
     }
   });
 
+  test('return_to that normalises to another origin is ignored', async () => {
+    for (const target of ['/.//evil.test/x', '/a/..//evil.test', '/%2e//evil.test', '/%2E%2e//x']) {
+      const { browser, nonce, handle } = await ready();
+      const a = await fx.standIn.assertionFor({ email: ALICE, audience: ENDPOINT, nonce, handle });
+      const d = await browser.deliver({ assertion: a, return_to: target });
+      assert.equal(d.status, 303);
+      assert.equal(d.location, '/', target);
+    }
+  });
+
   test('cookie attributes and a new session id on each sign-in', async () => {
     const browser = fx.browser();
     const res = await fetch(`${fx.siteUrl}/bsso?bsso=challenge&domain=mail.test`);
