@@ -70,9 +70,96 @@ export async function badgeText(t: Topology, url: string): Promise<string> {
   }, url);
 }
 
-/** The extension's page notice (role=alert in its open shadow root). */
-export function notice(page: Page) {
-  return page.locator('[data-bsso-notice]').getByRole('alert');
+/** What the extension drew in the page as a notice, read the way assistive technology can. */
+export interface PageNotice {
+  /** The notice's text (its role=alert box, its close button's label included). */
+  text: string;
+  role: string | undefined;
+  /** The shadow root's mode: 'closed' means no page script can reach into it. */
+  shadowRootType: string | undefined;
+}
+
+interface DomNode {
+  nodeType: number;
+  nodeName: string;
+  nodeValue: string;
+  attributes?: string[];
+  children?: DomNode[];
+  shadowRoots?: (DomNode & { shadowRootType?: string })[];
+}
+
+function textOf(node: DomNode): string {
+  if (node.nodeType === 3) return node.nodeValue;
+  if (node.nodeName === 'STYLE') return '';
+  return [...(node.shadowRoots ?? []), ...(node.children ?? [])].map(textOf).join(' ');
+}
+
+function findNode(node: DomNode, accept: (n: DomNode) => boolean): DomNode | undefined {
+  if (accept(node)) return node;
+  for (const child of [...(node.shadowRoots ?? []), ...(node.children ?? [])]) {
+    const found = findNode(child, accept);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function attribute(node: DomNode, name: string): string | undefined {
+  const list = node.attributes ?? [];
+  const i = list.findIndex((value, index) => index % 2 === 0 && value === name);
+  return i === -1 ? undefined : list[i + 1];
+}
+
+/**
+ * The extension's page notice, or undefined when there is none. Read over the DevTools
+ * protocol, which (like the accessibility tree) reaches into closed shadow roots; page
+ * scripts cannot.
+ */
+export async function readNotice(page: Page): Promise<PageNotice | undefined> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = (await cdp.send('DOM.getDocument', { depth: -1, pierce: true })) as {
+      root: DomNode;
+    };
+    const host = findNode(root, (n) => attribute(n, 'data-bsso-notice') !== undefined);
+    if (!host) return undefined;
+    const shadow = host.shadowRoots?.[0];
+    const box = shadow && findNode(shadow, (n) => attribute(n, 'role') !== undefined);
+    return {
+      text: textOf(host).replace(/\s+/g, ' ').trim(),
+      role: box && attribute(box, 'role'),
+      shadowRootType: shadow?.shadowRootType,
+    };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Waits for the extension's page notice (see readNotice). */
+export async function waitForNotice(page: Page, timeoutMs = 10_000): Promise<PageNotice> {
+  const found = await eventually(
+    () => readNotice(page),
+    (n) => n !== undefined,
+    'the page notice',
+    timeoutMs,
+  );
+  return found as PageNotice;
+}
+
+/**
+ * What a page script can see of the notice: its host element, whether it can open the shadow
+ * root, and whether `needle` (the address) appears anywhere in the page's DOM text.
+ */
+export function noticeAsPageSees(page: Page, needle: string) {
+  return page.evaluate((text) => {
+    const host = document.querySelector('[data-bsso-notice]');
+    return {
+      host: host !== null,
+      shadowRoot: (host?.shadowRoot ?? null) !== null,
+      textInPage:
+        (document.documentElement.textContent ?? '').includes(text) ||
+        document.documentElement.outerHTML.includes(text),
+    };
+  }, needle);
 }
 
 /** Signs out at the provider (its account page's button). */

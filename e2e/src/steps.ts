@@ -23,11 +23,72 @@ export async function addAddressInExtension(t: Topology, email: string): Promise
   await page.close();
 }
 
-/** Clicks the site's BSSO button and waits to land signed in. Returns the signed-in text. */
-export async function signInAtSite(page: Page): Promise<string> {
+/**
+ * Answers the extension's confirmation window (the first sign-in of an address at a site),
+ * after checking that it shows the site's real origin and the address: Continue or Cancel,
+ * by mouse or by keyboard (focus starts on the heading: Tab reaches Continue, Escape cancels).
+ */
+export async function answerConfirmation(
+  window: Page,
+  expected: { site: string; email: string },
+  answer: 'continue' | 'cancel' = 'continue',
+  by: 'mouse' | 'keyboard' = 'mouse',
+): Promise<void> {
+  await window.locator('#confirm-form').waitFor();
+  const site = (await window.locator('#site').textContent()) ?? '';
+  const email = (await window.locator('#confirm-email').textContent()) ?? '';
+  if (site !== expected.site || email !== expected.email) {
+    throw new Error(`the confirmation shows ${site} / ${email}`);
+  }
+  const closed = window.waitForEvent('close');
+  // The window closes on the answer, possibly before the click or key is released.
+  const unlessClosed = (err: unknown) => {
+    if (!window.isClosed()) throw err;
+  };
+  if (by === 'keyboard') {
+    if (answer === 'continue') {
+      await window.keyboard.press('Tab');
+      const focused = await window.evaluate(() => document.activeElement?.id);
+      if (focused !== 'continue') throw new Error(`Tab focused #${focused}, not Continue`);
+      await window.keyboard.press('Enter').catch(unlessClosed);
+    } else {
+      await window.keyboard.press('Escape').catch(unlessClosed);
+    }
+  } else {
+    const name = answer === 'continue' ? 'Continue' : 'Cancel';
+    await window.getByRole('button', { name }).click().catch(unlessClosed);
+  }
+  await closed;
+}
+
+/**
+ * Clicks the site's BSSO button and waits to land signed in. With `confirmAs`, the extension
+ * asks first (first sign-in of that address at the site) and the user clicks Continue;
+ * without it, no window may open. Returns the signed-in text.
+ */
+export async function signInAtSite(
+  page: Page,
+  options: { confirmAs?: string } = {},
+): Promise<string> {
   await page.goto('https://site.test/');
-  await page.locator('#bsso_sign_in_button').click();
-  const state = page.locator('#signed-in-as');
-  await state.waitFor({ timeout: 20_000 });
-  return (await state.textContent()) ?? '';
+  const opened: Page[] = [];
+  const onPage = (p: Page) => opened.push(p);
+  const context = page.context();
+  const confirmation = options.confirmAs ? context.waitForEvent('page') : undefined;
+  if (!confirmation) context.on('page', onPage);
+  try {
+    await page.locator('#bsso_sign_in_button').click();
+    if (confirmation && options.confirmAs) {
+      await answerConfirmation(await confirmation, {
+        site: 'https://site.test',
+        email: options.confirmAs,
+      });
+    }
+    const state = page.locator('#signed-in-as');
+    await state.waitFor({ timeout: 20_000 });
+    if (opened.length > 0) throw new Error(`a window opened: ${opened[0]?.url()}`);
+    return (await state.textContent()) ?? '';
+  } finally {
+    context.off('page', onPage);
+  }
 }

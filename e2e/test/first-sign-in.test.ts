@@ -19,7 +19,8 @@ describe('first sign-in with a cached association', () => {
     await addAddressInExtension(t, ALICE.email);
     t.providerLog.clear();
 
-    assert.match(await signInAtSite(page), /alice@mail\.test/);
+    // The first sign-in of the address at the site: the user confirms in the extension's window.
+    assert.match(await signInAtSite(page, { confirmAs: ALICE.email }), /alice@mail\.test/);
     assert.equal(new URL(page.url()).origin, 'https://site.test');
     assert.deepEqual(t.providerLog.serverToServer(), [
       '/.well-known/webfinger',
@@ -29,7 +30,7 @@ describe('first sign-in with a cached association', () => {
     assert.equal(t.providerLog.count('/bsso/assertion'), 1);
   });
 
-  test('a second sign-in is warm: no server-to-server call from the site at all', async () => {
+  test('a second sign-in is warm and one click: no confirmation, no server-to-server call from the site', async () => {
     const page = await t.browser.context.newPage();
     await page.goto('https://site.test/');
     await page.getByRole('button', { name: /sign out/i }).click();
@@ -64,7 +65,7 @@ describe('first sign-in with direct verification', () => {
     await addAddressInExtension(t, ALICE.email);
     t.providerLog.clear();
 
-    assert.match(await signInAtSite(page), /alice@mail\.test/);
+    assert.match(await signInAtSite(page, { confirmAs: ALICE.email }), /alice@mail\.test/);
     const s2s = t.providerLog.serverToServer();
     assert.equal(s2s.filter((p) => p === '/bsso/verify').length, 1, 'verified directly, once');
     assert.equal(t.providerLog.count('/bsso/association'), 0, 'no association in direct mode');
