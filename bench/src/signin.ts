@@ -8,6 +8,7 @@ import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider, silentLogger } from '@bsso/email-provider';
+import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { launchWithExtension } from '../../e2e/src/browser.ts';
 import { chromiumNetworkArgs, routeNodeFetch, serveHttps } from '../../e2e/src/network.ts';
@@ -103,11 +104,14 @@ async function main(): Promise<void> {
   });
   await provider.accounts.create(ALICE.email, ALICE.password);
   const providerCounts = countingHandler(provider.app);
+  // The site's outbound requests go to the provider's port, set once it listens.
+  const siteHosts: Record<string, number> = {};
+  const siteNetwork = testNetwork({ hosts: siteHosts, ca: pki.caPem });
   const newSite = () =>
     createDemoSite({
       endpoint: `https://${SITE_NAME}/bsso`,
       verification: 'association',
-      discovery: { allowPrivateAddresses: true },
+      outbound: { network: siteNetwork },
     });
   const op = createOidcProvider();
   const newRp = () => createOidcRelyingParty(op.clientSecret);
@@ -120,7 +124,8 @@ async function main(): Promise<void> {
     await serveHttps(FLOOR_NAME, pki, delayed(createFloorSite())),
     await serveHttps(STUB_NAME, pki, delayed(createStub())),
   ] as const;
-  const [, site, , rp] = servers;
+  const [mail, site, , rp] = servers;
+  siteHosts[PROVIDER_NAME] = mail.port;
   const restoreFetch = routeNodeFetch(servers, pki);
   const browser = await launchWithExtension(chromiumNetworkArgs(servers, pki));
   const { context, extensionId, serviceWorker } = browser;

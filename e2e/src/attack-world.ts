@@ -13,7 +13,7 @@ import {
   type ProviderConfig,
   silentLogger,
 } from '@bsso/email-provider';
-import { CookieJar, hostsOf, routeFetch } from '@bsso/protocol/testing';
+import { CookieJar, hostsOf, routeFetch, testNetwork } from '@bsso/protocol/testing';
 import { type BssoOptions, bsso, type SiteCore } from '@bsso/relying-site';
 import express from 'express';
 import { FaultSwitch } from './faults.ts';
@@ -58,6 +58,11 @@ export interface AttackWorldOptions {
   provider?: Partial<ProviderConfig>;
   /** More https names on this machine, e.g. a rogue provider or hanging domains. */
   extraSites?: Record<string, RequestListener>;
+  /**
+   * Names the sites' resolver answers with addresses off the test allow-list (a hostile
+   * domain's DNS naming an internal host), e.g. { 'intranet.test': '127.0.0.2' }.
+   */
+  unlisted?: Record<string, string>;
 }
 
 export async function startAttackWorld(options: AttackWorldOptions = {}): Promise<AttackWorld> {
@@ -88,9 +93,13 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
     extra[name] = await serveHttps(name, pki, handler);
   }
   // The test names go to their loopback ports (test CA trusted); other hosts connect as usual.
-  const restoreFetch = routeFetch({
-    hosts: hostsOf([providerSite, ...Object.values(extra)]),
+  const hosts = hostsOf([providerSite, ...Object.values(extra)]);
+  const restoreFetch = routeFetch({ hosts, ca: pki.caPem });
+  // The sites' own outbound requests: the same names, on the explicit test allow-list.
+  const network = testNetwork({
+    hosts,
     ca: pki.caPem,
+    ...(options.unlisted ? { unlisted: options.unlisted } : {}),
   });
   const sites: SiteInstance[] = [];
 
@@ -98,9 +107,9 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
     const router = bsso({
       endpoint: ENDPOINT,
       now: () => siteClock.ms,
-      discovery: { allowPrivateAddresses: true },
       ...options.site,
       ...more,
+      outbound: { network, ...options.site?.outbound, ...more.outbound },
     });
     const app = express();
     app.use(router);

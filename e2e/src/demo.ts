@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createProvider } from '@bsso/email-provider';
+import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { CHROMIUM_PATH, EXTENSION_DIR } from './browser.ts';
 import { chromiumNetworkArgs, routeNodeFetch, serveHttps } from './network.ts';
@@ -29,10 +30,11 @@ async function main(): Promise<void> {
     provider.app,
     Number(process.env.BSSO_DEMO_MAIL_PORT ?? 8443),
   );
+  const network = testNetwork({ hosts: { [PROVIDER_NAME]: mail.port }, ca: pki.caPem });
   const site = await serveHttps(
     SITE_NAME,
     pki,
-    createDemoSite({ endpoint: SITE_ENDPOINT, discovery: { allowPrivateAddresses: true } }),
+    createDemoSite({ endpoint: SITE_ENDPOINT, outbound: { network } }),
     Number(process.env.BSSO_DEMO_SITE_PORT ?? 9443),
   );
   routeNodeFetch([mail, site], pki);

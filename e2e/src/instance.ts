@@ -3,6 +3,7 @@
 // `ready <port>` when listening. SIGTERM closes gracefully; SIGKILL is a crash.
 import type { Server } from 'node:https';
 import { createProvider, silentLogger } from '@bsso/email-provider';
+import { testNetwork } from '@bsso/protocol/testing';
 import { createRedisStores } from '@bsso/relying-site/core';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { routeNodeFetch, serveHttps } from './network.ts';
@@ -51,7 +52,9 @@ async function main(): Promise<void> {
     const stores = createRedisStores(s.redisUrl, { prefix: s.redisPrefix });
     const app = createDemoSite({
       endpoint: s.siteEndpoint,
-      discovery: { allowPrivateAddresses: true },
+      outbound: {
+        network: testNetwork({ hosts: { [s.providerName]: s.providerPort }, ca: s.pki.caPem }),
+      },
       stores,
       // Every load client comes from 127.0.0.1: a front proxy would limit per real client.
       rateLimiter: false,

@@ -5,6 +5,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
+import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
 import { chromiumNetworkArgs, type HttpsSite, routeNodeFetch, serveHttps } from './network.ts';
@@ -114,6 +115,9 @@ export async function startTopology(
   const providerLog = new RequestLog();
   const providerSite = await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app));
   const siteLog = new RequestLog();
+  // The site's outbound requests: the test names, on the explicit test allow-list.
+  const siteHosts: Record<string, number> = { [PROVIDER_NAME]: providerSite.port };
+  const network = testNetwork({ hosts: siteHosts, ca: pki.caPem });
   const makeSite = () =>
     siteLog.wrap(
       withExtraRoutes(
@@ -121,8 +125,7 @@ export async function startTopology(
         createDemoSite({
           endpoint: SITE_ENDPOINT,
           verification: mode,
-          // The test names resolve to loopback: the explicit development override.
-          discovery: { allowPrivateAddresses: true },
+          outbound: { network },
         }),
       ),
     );
@@ -137,6 +140,7 @@ export async function startTopology(
       site: await serveHttps(EVIL_NAME, pki, log.wrap(options.evilHandler ?? notFound)),
       log,
     };
+    siteHosts[EVIL_NAME] = evil.site.port;
   }
   const named = [providerSite, site, ...(evil ? [evil.site] : [])];
   const restoreFetch = routeNodeFetch(named, pki);

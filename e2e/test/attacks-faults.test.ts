@@ -130,7 +130,7 @@ describe('threat 34: an association expires mid-flight', () => {
   let user: ProviderUser;
   before(async () => {
     // Discovery stays cached across the hour the clocks jump, so only the association ages.
-    const discovery = { allowPrivateAddresses: true, cacheTtlSeconds: 86_400 };
+    const discovery = { cacheTtlSeconds: 86_400 };
     ({ w, user } = await world({ site: { discovery } }));
   });
   after(() => w?.close());
@@ -317,6 +317,8 @@ describe('threat 40: floods', () => {
   });
 
   test('unknown slow domains: outbound concurrency capped, failures cached, per-client limit', async () => {
+    // Discoveries have their own slots (3 here); a look-up that cannot get one within the
+    // time budget is refused without going out (threat 49).
     const names = Array.from({ length: 12 }, (_, i) => `n${i}.flood.test`);
     let open = 0;
     let peak = 0;
@@ -327,22 +329,23 @@ describe('threat 40: floods', () => {
       res.on('close', () => open--);
     };
     const w = await startAttackWorld({
-      site: { outbound: { timeoutMs: 300, maxConcurrency: 3 }, rateLimiter: false },
+      site: { outbound: { timeoutMs: 300, maxDiscoveryConcurrency: 3 }, rateLimiter: false },
       extraSites: Object.fromEntries(names.map((n) => [n, hang])),
     });
     try {
       const b = new SiteBrowser(w.site);
       const first = await Promise.all(names.map((n) => b.challenge(n)));
       assert.ok(first.every((c) => c.status === 200 && c.body.handle === undefined));
-      assert.equal(requests, names.length, 'one look-up per domain');
+      const looked = requests;
+      assert.ok(looked >= 3 && looked <= names.length, `at most one look-up per domain: ${looked}`);
       assert.ok(peak <= 3, `peak outbound concurrency ${peak}`);
       const again = await Promise.all(names.map((n) => b.challenge(n)));
       assert.ok(again.every((c) => c.status === 200));
-      assert.equal(requests, names.length, 'failures cached: no new outbound call');
+      assert.equal(requests, looked, 'failures cached: no new outbound call');
 
       const limited = await w.startSite({
         outbound: { timeoutMs: 300 },
-        discovery: { allowPrivateAddresses: true, failureCacheSeconds: 0 },
+        discovery: { failureCacheSeconds: 0 },
         rateLimiter: (await import('@bsso/relying-site')).createMemoryRateLimiter({ max: 5 }),
       });
       const before = requests;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
+import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import type { Page, Target } from 'puppeteer-core';
 import {
@@ -41,14 +42,12 @@ describe('Firefox ESR: first sign-in with the Firefox build', { skip }, () => {
       logger: silentLogger,
     });
     await provider.accounts.create(ALICE.email, ALICE.password);
+    const mail = await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app));
     const site = createDemoSite({
       endpoint: SITE_ENDPOINT,
-      discovery: { allowPrivateAddresses: true },
+      outbound: { network: testNetwork({ hosts: { [PROVIDER_NAME]: mail.port }, ca: pki.caPem }) },
     });
-    servers = [
-      await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app)),
-      await serveHttps(SITE_NAME, pki, site),
-    ];
+    servers = [mail, await serveHttps(SITE_NAME, pki, site)];
     restoreFetch = routeNodeFetch(servers, pki);
     proxy = await startNameProxy(servers);
     firefox = await launchFirefoxWithExtension(proxy.port);

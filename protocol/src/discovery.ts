@@ -141,10 +141,14 @@ export interface DiscoveryOptions extends UrlPolicy {
   fetch?: FetchLike;
   timeoutMs?: number;
   /**
-   * Development and test override: let webfinger.js reach private and loopback addresses.
-   * Off by default.
+   * webfinger.js's check of each WebFinger host by name before it is asked (refuses literal
+   * private and loopback hosts; under Node it also resolves the name with its own resolver).
+   * Default true: what the extension can do. A caller whose `fetch` checks the address it
+   * actually connects to (a site's `@bsso/protocol/public-network` fetch, the check that holds
+   * against DNS rebinding and covers every request, not only WebFinger) turns it off, as do
+   * development set-ups on loopback.
    */
-  allowPrivateAddresses?: boolean;
+  checkHostNames?: boolean;
 }
 
 export interface Discovered {
@@ -176,7 +180,7 @@ export async function lookupJrd(
     tls_only: true,
     uri_fallback: false,
     request_timeout: timeoutMs,
-    allow_private_addresses: options.allowPrivateAddresses === true,
+    allow_private_addresses: options.checkHostNames === false,
   }) as unknown as HostCheck;
   let url = new URL(`https://${email.domain}/.well-known/webfinger`);
   url.searchParams.set('resource', acctUri(email));

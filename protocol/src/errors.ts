@@ -80,11 +80,17 @@ export interface ErrorObject {
 
 /**
  * Maps any thrown value to the wire error object and status. Unexpected errors become a
- * generic `server_error` so their messages never leak.
+ * generic `server_error` so their messages never leak. With `detail: false` the description
+ * is the code's fixed text from the table, never the error's own message (a site answering
+ * about its outbound requests).
  */
-export function toErrorResponse(err: unknown): { status: number; body: ErrorObject } {
+export function toErrorResponse(
+  err: unknown,
+  options: { detail?: boolean } = {},
+): { status: number; body: ErrorObject } {
   if (err instanceof BssoError) {
-    return { status: err.status, body: { error: err.code, error_description: err.message } };
+    const description = options.detail === false ? errorCodes[err.code].description : err.message;
+    return { status: err.status, body: { error: err.code, error_description: description } };
   }
   return {
     status: 500,

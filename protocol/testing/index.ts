@@ -9,6 +9,7 @@ export {
   parseHostMap,
   type RouteFetchOptions,
   routeFetch,
+  testNetwork,
 } from './network.ts';
 export { hasOpenssl, makeTestPki, type TestPki } from './pki.ts';
 export {

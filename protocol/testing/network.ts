@@ -13,6 +13,7 @@ import {
   getGlobalDispatcher,
   setGlobalDispatcher,
 } from 'undici';
+import type { PublicNetworkOptions } from '../src/public-network.ts';
 
 export interface RouteFetchOptions {
   /** Host name -> loopback port (or 'host:port'). */
@@ -84,4 +85,46 @@ export function parseHostMap(value: string): Record<string, string> {
 function splitHostPort(value: string): [string, string] {
   const colon = value.lastIndexOf(':');
   return colon < 0 ? [value, '443'] : [value.slice(0, colon), value.slice(colon + 1)];
+}
+
+/**
+ * The public-network guard's options for a site under test: the mapped names resolve to their
+ * targets on 127.0.0.1, the one address on the explicit allow-list; `unlisted` names resolve
+ * to other addresses (e.g. 127.0.0.2: a hostile domain's DNS); any other name does not
+ * resolve, so nothing leaves the machine. The test CA is trusted and the connection goes to
+ * the mapped port. Both maps are read at each connection, so names may be added after the
+ * site is made. The guard itself runs unchanged.
+ */
+export function testNetwork(options: {
+  hosts: Record<string, number | string>;
+  unlisted?: Record<string, string>;
+  ca?: string | string[];
+}): PublicNetworkOptions {
+  const targetOf = (name: string): [string, string] | undefined => {
+    const target = Object.hasOwn(options.hosts, name) ? options.hosts[name] : undefined;
+    if (target === undefined) return undefined;
+    return typeof target === 'number' ? ['127.0.0.1', String(target)] : splitHostPort(target);
+  };
+  const addressOf = (name: string): string | undefined =>
+    targetOf(name)?.[0] ??
+    (options.unlisted && Object.hasOwn(options.unlisted, name)
+      ? options.unlisted[name]
+      : undefined);
+  return {
+    resolve: async (hostname) => {
+      const address = addressOf(hostname);
+      if (address === undefined) throw new Error(`test network: ${hostname} does not resolve`);
+      return [{ address, family: address.includes(':') ? 6 : 4 }];
+    },
+    allowAddresses: ['127.0.0.1/32'],
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    connector: (ca) => {
+      const connect = buildConnector({ ca: [...ca] });
+      return (opts, callback) => {
+        const name = new URL(`https://${opts.host}`).hostname;
+        const port = targetOf(name)?.[1] ?? opts.port;
+        connect({ ...opts, port }, callback);
+      };
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { parseHostMap, routeFetch } from '@bsso/protocol/testing';
+import { parseHostMap, testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from './app.ts';
 
 const pem = (value: string) => (value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
@@ -19,15 +19,17 @@ const env = process.env;
 
 const endpoint = env.BSSO_SITE_ENDPOINT;
 if (!endpoint) throw new Error('BSSO_SITE_ENDPOINT is required');
-if (env.BSSO_DEV_HOSTS) {
-  // Every fetch of this process: the mapped names go to loopback, trusting BSSO_DEV_CA too.
-  routeFetch({
-    hosts: parseHostMap(env.BSSO_DEV_HOSTS),
-    ...(env.BSSO_DEV_CA ? { ca: pem(env.BSSO_DEV_CA) } : {}),
-  });
-}
+// Development only: the mapped names go to loopback (on the site's explicit allow-list),
+// trusting BSSO_DEV_CA too.
+const devNetwork = env.BSSO_DEV_HOSTS
+  ? testNetwork({
+      hosts: parseHostMap(env.BSSO_DEV_HOSTS),
+      ...(env.BSSO_DEV_CA ? { ca: pem(env.BSSO_DEV_CA) } : {}),
+    })
+  : undefined;
 const app = createDemoSite({
   endpoint,
+  ...(devNetwork ? { outbound: { network: devNetwork } } : {}),
   discovery: { allowLocalhostHttp: env.BSSO_DEV_ALLOW_LOCALHOST_HTTP === '1' },
   onSignIn: (email) => console.log('signed in:', email),
   ...(env.REDIS_URL

@@ -61,7 +61,7 @@ export function createNodeHttpSite(options: SiteCoreOptions): Server {
 
   return createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const { status, body } = toErrorResponse(err);
+      const { status, body } = toErrorResponse(err, { detail: false });
       send(res, status, body);
     });
   });

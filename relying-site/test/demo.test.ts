@@ -12,7 +12,12 @@ let url: string;
 
 before(async () => {
   fx = await startFixture();
-  const app = createDemoSite({ endpoint: ENDPOINT, siteName: 'Demo', now: () => fx.clock.now });
+  const app = createDemoSite({
+    endpoint: ENDPOINT,
+    siteName: 'Demo',
+    now: () => fx.clock.now,
+    outbound: { network: fx.network },
+  });
   server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

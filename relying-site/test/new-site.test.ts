@@ -16,6 +16,7 @@ test('the README integration signs a user in', async () => {
   app.use(
     bsso({
       endpoint: 'https://site.test/bsso',
+      outbound: { network: fx.network }, // the test network; not in the README
       onSignIn: (email) => {
         signedIn.push(email);
       },

@@ -11,7 +11,11 @@ let url: string;
 
 before(async () => {
   fx = await startFixture(); // for the stand-in provider and the dev network
-  server = createNodeHttpSite({ endpoint: ENDPOINT, now: () => fx.clock.now });
+  server = createNodeHttpSite({
+    endpoint: ENDPOINT,
+    now: () => fx.clock.now,
+    outbound: { network: fx.network },
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -51,7 +51,12 @@ describe('two site instances sharing Redis', () => {
   before(async () => {
     const stores = { redisUrl: REDIS_URL, redisPrefix: prefix };
     fx = await startFixture({ stores });
-    other = createSiteCore({ endpoint: ENDPOINT, now: () => fx.clock.now, stores });
+    other = createSiteCore({
+      endpoint: ENDPOINT,
+      now: () => fx.clock.now,
+      stores,
+      outbound: { network: fx.network },
+    });
   });
   after(async () => {
     await fx.close();

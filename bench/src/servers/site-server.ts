@@ -6,6 +6,8 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type AssertionSigningKey, createAssertion, createNonce } from '@bsso/protocol';
+import type { PublicNetworkOptions } from '@bsso/protocol/public-network';
+import { testNetwork } from '@bsso/protocol/testing';
 import { bsso, createMemoryRateLimiter, type SiteCore } from '@bsso/relying-site';
 import express from 'express';
 import { routeNodeFetch } from '../../../e2e/src/network.ts';
@@ -26,11 +28,11 @@ async function listenHttp(handler: RequestListener): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function siteApp(verification: 'association' | 'direct') {
+function siteApp(verification: 'association' | 'direct', network: PublicNetworkOptions) {
   const router = bsso({
     endpoint: ENDPOINT,
     verification,
-    discovery: { allowPrivateAddresses: true },
+    outbound: { network },
     // One load generator is one client: the limiter still runs, with a limit never reached.
     rateLimiter: createMemoryRateLimiter({ max: 1e12 }),
   });
@@ -61,9 +63,12 @@ let cores: Record<'association' | 'direct', SiteCore> | undefined;
 
 serveCalls({
   async start(args) {
-    routeNodeFetch([{ name: 'mail.test', port: Number(args.providerPort) }], args.pki as TestPki);
-    const association = siteApp('association');
-    const direct = siteApp('direct');
+    const hosts = { 'mail.test': Number(args.providerPort) };
+    const pki = args.pki as TestPki;
+    routeNodeFetch([{ name: 'mail.test', port: hosts['mail.test'] }], pki);
+    const network = testNetwork({ hosts, ca: pki.caPem });
+    const association = siteApp('association', network);
+    const direct = siteApp('direct', network);
     cores = { association: association.core, direct: direct.core };
     return {
       associationPort: await listenHttp(association.app),

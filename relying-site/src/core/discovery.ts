@@ -10,7 +10,10 @@ import type { Outbound } from './outbound.ts';
 import type { DiscoveryCache } from './stores.ts';
 
 export interface DiscoveryPolicy {
-  /** Development and test override: let WebFinger reach private addresses. Default false. */
+  /**
+   * Development switch: let outbound requests reach any address, unchecked (the public-network
+   * guard is off). Default false. Tests use `outbound.network.allowAddresses` instead.
+   */
   allowPrivateAddresses?: boolean;
   /** Development override: accept http on localhost. Default false. */
   allowLocalhostHttp?: boolean;
@@ -56,13 +59,17 @@ export function createDiscovery(
   }
 
   async function lookUp(domain: string, address: string): Promise<ProviderConfig> {
-    const { config } = await outbound.limit(() =>
-      discoverProvider(address, {
-        timeoutMs: policy.timeoutMs ?? outbound.timeoutMs,
-        allowPrivateAddresses: policy.allowPrivateAddresses === true,
-        allowLocalhostHttp: policy.allowLocalhostHttp === true,
-        ...(outbound.fetch ? { fetch: outbound.fetch } : {}),
-      }),
+    const { config } = await outbound.limit(
+      () =>
+        discoverProvider(address, {
+          timeoutMs: policy.timeoutMs ?? outbound.timeoutMs,
+          // The guarded fetch checks the address of every connection; a name check by
+          // another resolver would add a look-up and prove nothing.
+          checkHostNames: false,
+          allowLocalhostHttp: policy.allowLocalhostHttp === true,
+          fetch: outbound.fetch,
+        }),
+      'discovery',
     );
     failures.delete(domain);
     await cache.set(domain, { config, expiresAt: now() + ttlMs });

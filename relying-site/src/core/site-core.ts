@@ -17,7 +17,7 @@ import {
   resolveEndpoint,
   type SiteCoreOptions,
 } from './options.ts';
-import { createOutbound } from './outbound.ts';
+import { createOutbound, type OutboundOptions } from './outbound.ts';
 import { createMemoryRateLimiter } from './rate-limit.ts';
 import { createRedisRateLimiter, createRedisStores } from './redis-stores.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
@@ -69,7 +69,7 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     : undefined;
   const { client: _client, close: closeRedis, ...shared } = redis ?? {};
   const stores: SiteStores = { ...createMemoryStores(now), ...shared, ...given };
-  const outbound = createOutbound(options.outbound);
+  const outbound = createOutbound(outboundOptions(options));
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
   const rateLimiter =
@@ -109,6 +109,7 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     sessions,
     newBrowserId: () => randomToken(limits.idBytes * 2),
     close: async () => {
+      await outbound.close();
       await closeRedis?.();
     },
 
@@ -156,4 +157,12 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       );
     },
   };
+}
+
+// The development switch `discovery.allowPrivateAddresses` turns the public-network guard off
+// for every outbound request, not only discovery's.
+function outboundOptions(options: SiteCoreOptions): OutboundOptions {
+  const outbound = options.outbound ?? {};
+  if (options.discovery?.allowPrivateAddresses !== true) return outbound;
+  return { ...outbound, network: { ...outbound.network, allowPrivateAddresses: true } };
 }

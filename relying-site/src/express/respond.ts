@@ -8,7 +8,9 @@ export function wantsJson(req: Request): boolean {
 }
 
 export function sendError(req: Request, res: Response, err: unknown, forceJson = false): void {
-  const { status, body } = toErrorResponse(err);
+  // The table's text only: a message may name a provider's host, address or status, which
+  // would make the endpoint an oracle for what lies behind the site (threat 43).
+  const { status, body } = toErrorResponse(err, { detail: false });
   res.status(status).set('Cache-Control', 'no-store');
   if (forceJson || wantsJson(req)) {
     res.json(body);

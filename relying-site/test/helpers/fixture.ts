@@ -3,7 +3,14 @@
 // an injected clock, and a cookie-keeping "browser" client.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CookieJar, makeTestPki, routeFetch, type TestPki } from '@bsso/protocol/testing';
+import type { PublicNetworkOptions } from '@bsso/protocol/public-network';
+import {
+  CookieJar,
+  makeTestPki,
+  routeFetch,
+  type TestPki,
+  testNetwork,
+} from '@bsso/protocol/testing';
 import express from 'express';
 import { type BssoOptions, bsso, requireSignIn, type SiteCore } from '../../src/index.ts';
 import { type StandIn, startStandIn } from './stand-in-provider.ts';
@@ -19,6 +26,8 @@ function testPki(): TestPki {
 
 export interface Fixture {
   standIn: StandIn;
+  /** The site's test network (mail.test only): for other sites a test makes. */
+  network: PublicNetworkOptions;
   core: SiteCore;
   /** Base URL the site listens on. */
   siteUrl: string;
@@ -35,9 +44,17 @@ export async function startFixture(
   const clock = { now: Date.UTC(2030, 0, 1) };
   const now = () => clock.now;
   const standIn = await startStandIn(pki, now);
-  // Replaces any earlier fixture's routing; other hosts connect as usual.
+  // The test's own requests: replaces any earlier fixture's routing.
   routeFetch({ ca: pki.caPem, hosts: { 'mail.test': standIn.port } });
-  const router = bsso({ endpoint: ENDPOINT, now, ...options });
+  // The site's: through its public-network guard, with mail.test on the test allow-list and
+  // every other name unresolvable.
+  const network = testNetwork({ ca: pki.caPem, hosts: { 'mail.test': standIn.port } });
+  const router = bsso({
+    endpoint: ENDPOINT,
+    now,
+    ...options,
+    outbound: { network, ...options.outbound },
+  });
   const app = express();
   app.use(router);
   app.get('/me', (req, res) => {
@@ -53,6 +70,7 @@ export async function startFixture(
   const siteUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     standIn,
+    network,
     core: router.core,
     siteUrl,
     clock,

@@ -1,0 +1,87 @@
+// Threat 49: outbound work stays bounded under a flood. Slots and queues are capped per kind,
+// a wait has a deadline, and discoveries of unknown (hanging) domains never hold up calls to
+// providers the site already knows. Timers are mocked: no real waiting.
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import { BssoError } from '@bsso/protocol';
+import { createOutbound, createSemaphore } from '../src/core/outbound.ts';
+
+/** A task that runs until released. */
+function hanging() {
+  let release: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { task: () => done, release };
+}
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => (err instanceof BssoError ? err.code : String(err)),
+  );
+
+describe('outbound slots and queues', () => {
+  it('refuses beyond the queue at once, and a wait beyond the deadline without running', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const limit = createSemaphore({ max: 2, maxQueue: 3, maxWaitMs: 1000 });
+      const blockers = [hanging(), hanging()];
+      const running = blockers.map((b) => limit(b.task));
+      let ran = 0;
+      const queued = [1, 2, 3].map(() =>
+        codeOf(
+          limit(async () => {
+            ran++;
+          }),
+        ),
+      );
+      assert.equal(await codeOf(limit(async () => {})), 'provider_unavailable', 'queue full');
+      mock.timers.tick(1000);
+      assert.deepEqual(await Promise.all(queued), Array(3).fill('provider_timeout'));
+      assert.equal(ran, 0, 'a task that waited too long never runs');
+      for (const b of blockers) b.release();
+      await Promise.all(running);
+      assert.equal(await codeOf(limit(async () => {})), 'ok', 'slots free again');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('hands a freed slot to the oldest waiter, in order', async () => {
+    const limit = createSemaphore({ max: 1, maxQueue: 10 });
+    const first = hanging();
+    const order: number[] = [];
+    const running = limit(first.task);
+    const waiters = [1, 2, 3].map((n) =>
+      limit(async () => {
+        order.push(n);
+      }),
+    );
+    first.release();
+    await Promise.all([running, ...waiters]);
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+
+  it('a flood of hanging discoveries leaves calls to known providers running', async () => {
+    const outbound = createOutbound({ maxDiscoveryConcurrency: 2, maxQueue: 4, timeoutMs: 60_000 });
+    try {
+      const flood = Array.from({ length: 6 }, () => hanging());
+      const floodResults = flood.map((h) => codeOf(outbound.limit(h.task, 'discovery')));
+      // Two run, four wait: the next discovery is refused at once, nothing more is kept.
+      assert.equal(
+        await codeOf(outbound.limit(async () => {}, 'discovery')),
+        'provider_unavailable',
+      );
+      // Another user's verification with a known provider does not wait for the flood.
+      let settled = false;
+      for (const p of floodResults) void p.then(() => (settled = true));
+      assert.equal(await codeOf(outbound.limit(async () => {}, 'provider')), 'ok');
+      assert.equal(settled, false, 'answered while the flood still hangs');
+      for (const h of flood) h.release();
+      assert.deepEqual(await Promise.all(floodResults), Array(6).fill('ok'));
+    } finally {
+      await outbound.close();
+    }
+  });
+});
