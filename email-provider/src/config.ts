@@ -1,6 +1,7 @@
 // Provider configuration: the options createProvider takes, validated once at start.
 import { limits, parseDomain, parseSecureUrl, type UrlPolicy } from '@bsso/protocol';
 import { createJsonLogger, type Logger } from './log.ts';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 
 export interface ProviderConfig {
   /** The provider's issuer: a bare https origin, e.g. 'https://mail.test'. */
@@ -19,8 +20,12 @@ export interface ProviderConfig {
   associationLifetimeSeconds?: number;
   /** Whether /signup lets anyone create an account; default false. */
   signupEnabled?: boolean;
-  /** Express 'trust proxy' setting (for req.ip behind a proxy); default false. */
-  trustProxy?: boolean | string;
+  /**
+   * Express 'trust proxy' (req.ip, and so every per-client rate limit, behind a proxy):
+   * false (default; the peer address), a number of proxy hops (1 behind one reverse proxy),
+   * or proxy addresses / CIDRs / 'loopback' (array or comma list); see trust-proxy.ts.
+   */
+  trustProxy?: boolean | number | string | string[];
   /** When set, only these extension origins may ask for assertions. */
   allowedExtensionOrigins?: string[];
   /** Development override: http on localhost is a secure URL (UrlPolicy); default false. */
@@ -62,7 +67,7 @@ export interface ResolvedConfig {
   assertionLifetimeSeconds: number;
   associationLifetimeSeconds: number;
   signupEnabled: boolean;
-  trustProxy: boolean | string;
+  trustProxy: TrustProxy;
   allowedExtensionOrigins: ReadonlySet<string> | undefined;
   urlPolicy: UrlPolicy;
   now: () => number;
@@ -149,7 +154,7 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
       return v;
     })(),
     signupEnabled: config.signupEnabled === true,
-    trustProxy: config.trustProxy ?? false,
+    trustProxy: parseTrustProxy(config.trustProxy),
     allowedExtensionOrigins: allowed ? new Set(allowed) : undefined,
     urlPolicy,
     now: config.now ?? Date.now,

@@ -1,5 +1,6 @@
 // Reads the server's settings from an environment object (main.ts passes process.env once).
 import type { ProviderConfig } from './config.ts';
+import { parseTrustProxy } from './trust-proxy.ts';
 
 export interface ServerSettings {
   provider: ProviderConfig;
@@ -35,7 +36,8 @@ function flag(env: Env, name: string): boolean {
  * BSSO_ISSUER, BSSO_DOMAINS (comma list), BSSO_DATA_DIR, BSSO_PORT (default 8443),
  * BSSO_HOST (default 0.0.0.0), BSSO_TLS_CERT + BSSO_TLS_KEY (PEM file paths; required unless
  * BSSO_DEVELOPMENT_HTTP=1, which also allows http://localhost URLs), BSSO_SIGNUP=1,
- * BSSO_TRUST_PROXY (express 'trust proxy' value), BSSO_EXTENSION_ORIGINS (comma list),
+ * BSSO_TRUST_PROXY (hop count, true/false, or comma list of proxy addresses, CIDRs and
+ * loopback / linklocal / uniquelocal; see trust-proxy.ts), BSSO_EXTENSION_ORIGINS (comma list),
  * DATABASE_URL (PostgreSQL) + BSSO_DATABASE_SCHEMA, REDIS_URL + BSSO_REDIS_PREFIX (shared
  * stores for several instances; see config.ts).
  */
@@ -53,10 +55,8 @@ export function readServerSettings(env: Env): ServerSettings {
     signupEnabled: flag(env, 'BSSO_SIGNUP'),
     developmentAllowLocalhostHttp: developmentHttp,
   };
-  const trustProxy = env.BSSO_TRUST_PROXY;
-  if (trustProxy) {
-    provider.trustProxy =
-      trustProxy === 'true' ? true : trustProxy === 'false' ? false : trustProxy;
+  if (env.BSSO_TRUST_PROXY !== undefined) {
+    provider.trustProxy = parseTrustProxy(env.BSSO_TRUST_PROXY.trim(), 'BSSO_TRUST_PROXY');
   }
   const shared = {
     databaseUrl: env.DATABASE_URL,

@@ -1,0 +1,104 @@
+// Debian's nginx as a reverse proxy in tests: started from a config in a temp folder, on a
+// loopback port the OS picked, in front of an upstream on loopback. It appends the client's
+// address to X-Forwarded-For, as a production proxy does.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const NGINX = '/usr/sbin/nginx';
+
+export interface Nginx {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port: the OS picks it for a moment, then nginx takes it. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Fails with a clear message, never skips, when nginx is not installed. */
+export function requireNginx(): void {
+  if (!existsSync(NGINX)) {
+    throw new Error(`${NGINX} is missing: install Debian's nginx (.ci/install does).`);
+  }
+}
+
+export async function startNginx(upstreamPort: number): Promise<Nginx> {
+  requireNginx();
+  const dir = await mkdtemp(join(tmpdir(), 'bsso-nginx-'));
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  await writeFile(
+    conf,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`,
+  );
+  const check = spawnSync(NGINX, ['-t', '-q', '-p', dir, '-e', `${dir}/error.log`, '-c', conf], {
+    encoding: 'utf8',
+  });
+  if (check.status !== 0) throw new Error(`nginx -t failed: ${check.stderr}`);
+  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', conf], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Wait until nginx accepts connections (bounded), or report why it did not start.
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
+      await stop();
+      throw new Error(`nginx did not start: ${stderr}${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { port, stop };
+}
