@@ -1,5 +1,7 @@
 // The site's associations (protocol-spec.md#association): created on demand, cached per
-// issuer, renewed before expiry, one request per issuer however many challenges race.
+// issuer, renewed before expiry, one request per issuer however many challenges race. The
+// site keeps each for at most a day, whatever the provider asks (threat 49), and offers only
+// a handle its cache actually holds.
 import { BssoError, type ProviderConfig, parseAssociationAnswer } from '@bsso/protocol';
 import type { Outbound } from './outbound.ts';
 import type { AssociationCache, AssociationKey, AssociationRecord } from './stores.ts';
@@ -18,6 +20,13 @@ export function needsRenewal(key: AssociationKey, now: number): boolean {
   const left = key.expiresAt - now;
   return left < 60_000 || left < (key.expiresAt - key.createdAt) / 10;
 }
+
+/**
+ * The longest the site keeps an association, whatever `expires_in` the provider answers
+ * (protocol-spec.md#site-processing): an attacker's provider naming many domains cannot make
+ * the site hold its records for a week.
+ */
+export const SITE_MAX_ASSOCIATION_LIFETIME_SECONDS = 86_400;
 
 /** How long one instance may take to associate before another may try. */
 const LOCK_MS = 10_000;
@@ -48,12 +57,13 @@ export function createAssociations(
     if (latest && latest.handle !== old?.handle && !needsRenewal(latest, createdAt)) {
       return latest;
     }
+    const lifetime = Math.min(expiresIn, SITE_MAX_ASSOCIATION_LIFETIME_SECONDS);
     const record: AssociationRecord = {
       issuer: config.issuer,
       handle,
       secret,
       createdAt,
-      expiresAt: createdAt + expiresIn * 1000,
+      expiresAt: createdAt + lifetime * 1000,
     };
     // Assertions signed with the key being replaced may still be on their way.
     if (old && old.expiresAt > createdAt) {
@@ -65,6 +75,11 @@ export function createAssociations(
       };
     }
     await cache.set(config.issuer, record);
+    // A full cache may keep its records in use instead: never offer a handle it cannot
+    // verify (the sign-in then verifies directly).
+    if ((await cache.get(config.issuer))?.handle !== handle) {
+      throw new BssoError('server_error', 'The association cache is full.');
+    }
     return record;
   }
 

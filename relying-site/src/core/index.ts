@@ -1,5 +1,9 @@
 // @bsso/relying-site/core: accept BSSO sign-in from any Node.js server, no framework needed.
-export { type Associations, needsRenewal } from './associations.ts';
+export {
+  type Associations,
+  needsRenewal,
+  SITE_MAX_ASSOCIATION_LIFETIME_SECONDS,
+} from './associations.ts';
 export {
   BROWSER_COOKIE,
   browserCookie,
@@ -17,11 +21,15 @@ export {
 } from './delivery.ts';
 export type { Discovery, DiscoveryPolicy } from './discovery.ts';
 export {
+  type Counted,
   createMemoryAssociationCache,
   createMemoryDiscoveryCache,
   createMemoryNonceStore,
   createMemorySessionStore,
   createMemoryStores,
+  type MemoryAssociationCapacity,
+  type MemoryCapacity,
+  memoryCapacity,
 } from './memory-stores.ts';
 export type { ResolvedEndpoint, SiteCoreOptions } from './options.ts';
 export {

@@ -1,5 +1,8 @@
 // In-memory stores: the default, for one process. Several site instances need a shared
-// store instead, or a nonce could be consumed once per instance.
+// store instead, or a nonce could be consumed once per instance. Every map an attacker can
+// grow (nonces per challenge, associations and discovery records per domain it names) has a
+// count cap, so memory stays bounded under a flood (protocol-spec.md#site-processing,
+// threat 49).
 import type {
   AssociationCache,
   AssociationRecord,
@@ -14,29 +17,76 @@ import type {
 
 type Clock = () => number;
 
-/** A map whose entries vanish at their `expiresAt`; swept lazily on writes. */
+export interface MemoryCapacity {
+  /** Records kept at most; at the cap a new one pushes out the least recently used. */
+  maxEntries?: number;
+}
+
+export interface MemoryAssociationCapacity extends MemoryCapacity {
+  /**
+   * A record used (offered in a challenge, or verified with) within this many ms is never
+   * pushed out: an assertion signed with its key may be on its way. When every record is
+   * that recent, a new one is not stored, and the site verifies that provider's assertions
+   * directly. Default 360000 (the nonce lifetime plus the clock skew).
+   */
+  keepUsedWithinMs?: number;
+}
+
+/** Defaults of the caps (records per store). */
+export const memoryCapacity = {
+  nonces: 100_000,
+  associations: 1_000,
+  discovery: 10_000,
+  associationKeepUsedWithinMs: 360_000,
+} as const;
+
+/**
+ * A map whose entries vanish at their `expiresAt` (swept lazily on writes), kept in order of
+ * last use, with at most `maxEntries` entries.
+ */
 class ExpiringMap<V extends { expiresAt: number }> {
-  readonly #entries = new Map<string, V>();
+  readonly #entries = new Map<string, { value: V; usedAt: number }>();
   readonly #now: Clock;
+  readonly #max: number;
+  readonly #keepUsedWithinMs: number;
   #writes = 0;
 
-  constructor(now: Clock) {
+  constructor(now: Clock, maxEntries = Number.POSITIVE_INFINITY, keepUsedWithinMs = 0) {
+    if (!(maxEntries >= 1) || !(keepUsedWithinMs >= 0)) {
+      throw new TypeError('maxEntries must be at least 1 and keepUsedWithinMs not negative.');
+    }
     this.#now = now;
+    this.#max = maxEntries;
+    this.#keepUsedWithinMs = keepUsedWithinMs;
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 
   get(key: string): V | null {
-    const value = this.#entries.get(key);
-    if (value === undefined) return null;
-    if (value.expiresAt <= this.#now()) {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return null;
+    const now = this.#now();
+    if (entry.value.expiresAt <= now) {
       this.#entries.delete(key);
       return null;
     }
-    return value;
+    // Most recently used last: the first entry is the one to push out.
+    this.#entries.delete(key);
+    this.#entries.set(key, { value: entry.value, usedAt: now });
+    return entry.value;
   }
 
-  set(key: string, value: V): void {
-    if (++this.#writes % 1000 === 0) this.#sweep();
-    this.#entries.set(key, value);
+  /** Stores `value`; false when the map is full of entries too recent to push out. */
+  set(key: string, value: V): boolean {
+    const now = this.#now();
+    if (++this.#writes % 1000 === 0) this.#sweep(now);
+    if (!this.#entries.delete(key) && this.#entries.size >= this.#max && !this.#pushOut(now)) {
+      return false;
+    }
+    this.#entries.set(key, { value, usedAt: now });
+    return true;
   }
 
   take(key: string): V | null {
@@ -49,15 +99,44 @@ class ExpiringMap<V extends { expiresAt: number }> {
     this.#entries.delete(key);
   }
 
-  #sweep(): void {
-    const now = this.#now();
-    for (const [key, value] of this.#entries) if (value.expiresAt <= now) this.#entries.delete(key);
+  /** Frees one place: the least recently used entry, unless it is still in use. */
+  #pushOut(now: number): boolean {
+    const first = this.#entries.entries().next();
+    if (first.done) return true;
+    const [key, { value, usedAt }] = first.value;
+    if (value.expiresAt > now && usedAt > now - this.#keepUsedWithinMs) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, { value }] of this.#entries) {
+      if (value.expiresAt <= now) this.#entries.delete(key);
+    }
   }
 }
 
-export function createMemoryNonceStore(now: Clock = Date.now): NonceStore {
-  const map = new ExpiringMap<NonceRecord>(now);
+/** A store that can say how many records it holds (tests and monitoring). */
+export interface Counted {
+  readonly size: number;
+}
+
+/**
+ * Nonces, at most `maxEntries` (default 100000): at the cap the oldest challenge is dropped.
+ * Dropping the oldest rather than refusing new challenges keeps honest sign-ins working
+ * during a flood: refusing would let a flood fill the store once and then deny every
+ * challenge for a nonce lifetime, while dropping forces the attacker to make more than
+ * `maxEntries` challenges in the seconds one honest sign-in takes.
+ */
+export function createMemoryNonceStore(
+  now: Clock = Date.now,
+  capacity: MemoryCapacity = {},
+): NonceStore & Counted {
+  const map = new ExpiringMap<NonceRecord>(now, capacity.maxEntries ?? memoryCapacity.nonces);
   return {
+    get size() {
+      return map.size;
+    },
     async put(nonce, record) {
       map.set(nonce, { ...record });
     },
@@ -83,9 +162,24 @@ export function createMemorySessionStore(now: Clock = Date.now): SessionStore {
   };
 }
 
-export function createMemoryAssociationCache(now: Clock = Date.now): AssociationCache {
-  const map = new ExpiringMap<AssociationRecord>(now);
+/**
+ * Associations per issuer, at most `maxEntries` (default 1000): at the cap the least recently
+ * used one goes, unless it is still in use (`keepUsedWithinMs`); then the new one is not
+ * stored and the site verifies that provider's assertions directly.
+ */
+export function createMemoryAssociationCache(
+  now: Clock = Date.now,
+  capacity: MemoryAssociationCapacity = {},
+): AssociationCache & Counted {
+  const map = new ExpiringMap<AssociationRecord>(
+    now,
+    capacity.maxEntries ?? memoryCapacity.associations,
+    capacity.keepUsedWithinMs ?? memoryCapacity.associationKeepUsedWithinMs,
+  );
   return {
+    get size() {
+      return map.size;
+    },
     async get(issuer) {
       return map.get(issuer);
     },
@@ -98,9 +192,19 @@ export function createMemoryAssociationCache(now: Clock = Date.now): Association
   };
 }
 
-export function createMemoryDiscoveryCache(now: Clock = Date.now): DiscoveryCache {
-  const map = new ExpiringMap<DiscoveryRecord>(now);
+/** Discovery results per domain, at most `maxEntries` (default 10000), least recently used out. */
+export function createMemoryDiscoveryCache(
+  now: Clock = Date.now,
+  capacity: MemoryCapacity = {},
+): DiscoveryCache & Counted {
+  const map = new ExpiringMap<DiscoveryRecord>(
+    now,
+    capacity.maxEntries ?? memoryCapacity.discovery,
+  );
   return {
+    get size() {
+      return map.size;
+    },
     async get(domain) {
       return map.get(domain);
     },
@@ -110,11 +214,19 @@ export function createMemoryDiscoveryCache(now: Clock = Date.now): DiscoveryCach
   };
 }
 
-export function createMemoryStores(now: Clock = Date.now): SiteStores {
+/** Every store in memory, with the default caps unless `capacity` names others. */
+export function createMemoryStores(
+  now: Clock = Date.now,
+  capacity: {
+    nonces?: MemoryCapacity;
+    associations?: MemoryAssociationCapacity;
+    discovery?: MemoryCapacity;
+  } = {},
+): SiteStores {
   return {
-    nonces: createMemoryNonceStore(now),
+    nonces: createMemoryNonceStore(now, capacity.nonces),
     sessions: createMemorySessionStore(now),
-    associations: createMemoryAssociationCache(now),
-    discovery: createMemoryDiscoveryCache(now),
+    associations: createMemoryAssociationCache(now, capacity.associations),
+    discovery: createMemoryDiscoveryCache(now, capacity.discovery),
   };
 }
