@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Worker } from 'playwright';
 
 export const CHROMIUM_PATH = process.env.BSSO_CHROMIUM ?? '/usr/bin/chromium';
-export const EXTENSION_DIR = resolve(import.meta.dirname, '../../extension/dist/chrome');
+/** The unpacked Chrome build; BSSO_EXTENSION_DIR points elsewhere (e.g. an older build). */
+export const EXTENSION_DIR =
+  process.env.BSSO_EXTENSION_DIR ?? resolve(import.meta.dirname, '../../extension/dist/chrome');
 
 export interface ExtensionBrowser {
   context: BrowserContext;
