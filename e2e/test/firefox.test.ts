@@ -1,5 +1,5 @@
 // The happy path in Debian's Firefox ESR with the real Firefox build: provider sign-in, the
-// address added in the options page, site sign-in. Firefox has no host-to-port mapping, so a
+// address added in the options page, site sign-in confirmed in the extension's window. Firefox has no host-to-port mapping, so a
 // CONNECT proxy (src/proxy.ts) carries the test names to the servers' loopback ports.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -102,7 +102,40 @@ describe('Firefox ESR: first sign-in with the Firefox build', { skip }, () => {
     await options.close();
   }
 
-  test('provider sign-in, address added, site sign-in', async () => {
+  /** The next page the browser opens (BiDi reports it as about:blank at first). */
+  function nextPage(fx: FirefoxWithExtension, what: string): Promise<Page> {
+    return new Promise<Page>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what} opened`)), 10_000);
+      fx.browser.once('targetcreated', (t: Target) => {
+        clearTimeout(timer);
+        t.page().then((p) => (p ? resolve(p) : reject(new Error(`${what}: no page`))), reject);
+      });
+    });
+  }
+
+  /** The extension's confirmation window: the real origin and the address, then Continue. */
+  async function continueInConfirmation(window: Page, fx: FirefoxWithExtension): Promise<void> {
+    await window.waitForFunction(
+      (url) =>
+        location.href.startsWith(url) && document.getElementById('confirm-form')?.hidden === false,
+      {},
+      `${fx.extensionBase}src/chooser/index.html?request=`,
+    );
+    const shown = await window.evaluate(() => [
+      document.getElementById('site')?.textContent,
+      document.getElementById('confirm-email')?.textContent,
+    ]);
+    assert.deepEqual(shown, ['https://site.test', ALICE.email]);
+    // The window closes on the answer, possibly before the click completes.
+    await window
+      .locator('#continue')
+      .click()
+      .catch((err: unknown) => {
+        if (!window.isClosed()) throw err;
+      });
+  }
+
+  test('provider sign-in, address added, site sign-in after the confirmation', async () => {
     assert.ok(firefox);
     const page = await firefox.browser.newPage();
     await signInAtProvider(page);
@@ -110,10 +143,12 @@ describe('Firefox ESR: first sign-in with the Firefox build', { skip }, () => {
     providerLog.clear();
 
     await page.goto('https://site.test/');
-    await Promise.all([
-      page.waitForNavigation({ timeout: 20_000 }),
-      page.locator('#bsso_sign_in_button').click(),
-    ]);
+    // The first sign-in of the address at the site: the extension's confirmation window.
+    const confirmation = nextPage(firefox, 'confirmation window');
+    const navigated = page.waitForNavigation({ timeout: 20_000 });
+    await page.locator('#bsso_sign_in_button').click();
+    await continueInConfirmation(await confirmation, firefox);
+    await navigated;
     const signedIn = await page.waitForSelector('#signed-in-as', { timeout: 20_000 });
     assert.match((await signedIn?.evaluate((el) => el.textContent)) ?? '', /alice@mail\.test/);
     assert.equal(new URL(page.url()).origin, 'https://site.test');
