@@ -111,7 +111,7 @@ describe('threat 41: a decoy page at a site the user never signed in to', () => 
     assert.deepEqual(t.providerLog.entries, [], 'no WebFinger, no assertion request');
   }
 
-  test('a decoy over the button: the confirmation shows the real origin and the address; nothing reaches the site and the page sees nothing; Cancel sends nothing and shows no notice', async () => {
+  test('a decoy over the button: the confirmation shows the real origin and the address, nothing reaches the site, the page sees nothing, Cancel sends nothing and shows no notice', async () => {
     await openDecoy('/cover');
     const opened = t.browser.context.waitForEvent('page');
     await clickAt('#play');
@@ -162,7 +162,7 @@ describe('threat 41: a decoy page at a site the user never signed in to', () => 
     assert.match(await signInAtSite(page), /alice@mail\.test/);
   });
 
-  test('the body made the button, once the site is forgotten: the confirmation again; Continue signs in', async () => {
+  test('the body made the button, once the site is forgotten: the confirmation again, Continue signs in', async () => {
     await signOutAtSite(page);
     const options = await t.browser.context.newPage();
     await options.goto(`chrome-extension://${t.browser.extensionId}/src/options/index.html`);

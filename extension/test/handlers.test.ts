@@ -194,7 +194,7 @@ describe('begin: the address and the consent (threat 41)', () => {
     assert.deepEqual(t.asks, [{ kind: 'confirm', site: SITE, email: ALICE }]);
     assert.equal(t.discoveries, 1);
   });
-  test('a cancelled confirmation: user_cancelled, no discovery, no network call; asked again next time', async () => {
+  test('a cancelled confirmation: user_cancelled, no discovery, no network call, asked again next time', async () => {
     const t = await setup([], { user: () => null });
     assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' });
     assert.equal(t.discoveries + t.calls.length, 0, 'nothing sent anywhere');
@@ -207,7 +207,7 @@ describe('begin: the address and the consent (threat 41)', () => {
     assert.deepEqual(await t.send(begin), { ok: false, code: 'user_cancelled' });
     assert.equal(t.discoveries, 0);
   });
-  test('an address already used at the site: no confirmation; another address there: asked', async () => {
+  test('an address already used at the site: no confirmation, another address there: asked', async () => {
     const t = await setup();
     await recordConnectedSite(t.local, { email: ALICE, site: SITE, time: 1 });
     assert.deepEqual(await t.send(begin), ready);
@@ -240,7 +240,7 @@ describe('begin: the address and the consent (threat 41)', () => {
     assert.equal(t.discoveries, 0);
     assert.deepEqual(t.asks, []);
   });
-  test('no default: the chooser shows the site origin; its pick is the consent', async () => {
+  test('no default: the chooser shows the site origin, and its pick is the consent', async () => {
     const t = await setup([], { user: () => 'bob@mail.test' });
     await t.local.set({ emails: [ALICE, 'bob@mail.test'], defaultEmail: null });
     assert.deepEqual(await t.send(begin), ready);
@@ -417,7 +417,7 @@ describe('chooser answer', () => {
     assert.deepEqual((await readPreferences(t.local)).siteChoices, {});
     assert.deepEqual(t.answered, []);
   });
-  test('a confirmation: Continue answers the address it showed; any other is refused; nothing remembered', async () => {
+  test('a confirmation: Continue answers the address it showed, any other is refused, nothing remembered', async () => {
     const t = await setup();
     await t.session.set({
       [`chooser:${'r'.repeat(22)}`]: {
