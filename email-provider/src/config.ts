@@ -34,12 +34,25 @@ export interface ProviderConfig {
   now?: () => number;
   /** Structured logger; default JSON lines on stderr. */
   logger?: Logger;
-  /** Failed sign-ins per account per 15 minutes before throttling; default 5. */
+  /**
+   * Failed sign-ins per account from one client address per 15 minutes before that client
+   * is throttled on that account; default 5. Other clients are not: a wrong password typed
+   * by someone else never locks the account's owner out.
+   */
   signinFailuresPerAccount?: number;
+  /**
+   * Failed sign-ins per account from all clients together per 15 minutes before the account
+   * is slowed down (each client gets one attempt a minute on it; no hard lock); default 100.
+   */
+  signinFailuresPerAccountAllClients?: number;
   /** Failed sign-ins per client IP per 15 minutes before throttling; default 20. */
   signinFailuresPerIp?: number;
   /** New associations per client address per minute; default 60. */
   associationsPerIpPerMinute?: number;
+  /** Assertion requests per client address per minute; default 240. */
+  assertionsPerClientPerMinute?: number;
+  /** Assertion requests per provider session per minute; default 60. */
+  assertionsPerSessionPerMinute?: number;
   /** Interval of the expiry sweep in ms; 0 turns it off; default 10 minutes. */
   sweepIntervalMs?: number;
   /**
@@ -73,8 +86,11 @@ export interface ResolvedConfig {
   now: () => number;
   logger: Logger;
   signinFailuresPerAccount: number;
+  signinFailuresPerAccountAllClients: number;
   signinFailuresPerIp: number;
   associationsPerIpPerMinute: number;
+  assertionsPerClientPerMinute: number;
+  assertionsPerSessionPerMinute: number;
   sweepIntervalMs: number;
   databaseUrl: string | undefined;
   databaseSchema: string;
@@ -165,6 +181,12 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
       5,
       10_000,
     ),
+    signinFailuresPerAccountAllClients: positiveInt(
+      'signinFailuresPerAccountAllClients',
+      config.signinFailuresPerAccountAllClients,
+      100,
+      1_000_000,
+    ),
     signinFailuresPerIp: positiveInt(
       'signinFailuresPerIp',
       config.signinFailuresPerIp,
@@ -176,6 +198,18 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
       config.associationsPerIpPerMinute,
       60,
       100_000,
+    ),
+    assertionsPerClientPerMinute: positiveInt(
+      'assertionsPerClientPerMinute',
+      config.assertionsPerClientPerMinute,
+      240,
+      10_000_000,
+    ),
+    assertionsPerSessionPerMinute: positiveInt(
+      'assertionsPerSessionPerMinute',
+      config.assertionsPerSessionPerMinute,
+      60,
+      10_000_000,
     ),
     sweepIntervalMs: config.sweepIntervalMs ?? 10 * 60 * 1000,
     databaseUrl: serviceUrl('databaseUrl', config.databaseUrl, ['postgres:', 'postgresql:']),

@@ -3,7 +3,7 @@ import type { AccountService } from './accounts.ts';
 import type { ResolvedConfig } from './config.ts';
 import type { SessionManager } from './http/sessions.ts';
 import type { SigningKeys } from './keys.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { Limiters } from './rate-limit.ts';
 import type { Stores } from './storage/types.ts';
 
 export interface ProviderContext {
@@ -12,6 +12,6 @@ export interface ProviderContext {
   keys: SigningKeys;
   sessions: SessionManager;
   accounts: AccountService;
-  /** Sign-in failures per account and per client address; associations per address. */
-  limiters: { account: RateLimiter; ip: RateLimiter; association: RateLimiter };
+  /** Throttles: sign-in failures, associations and assertion requests. */
+  limiters: Limiters;
 }

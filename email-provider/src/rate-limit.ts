@@ -1,6 +1,6 @@
-// Failure counting for sign-in throttling (threats.md #16). In memory, per process; the
-// async interface lets a shared store (storage/redis-stores.ts) take over for several
-// instances.
+// Counting for throttles: sign-in failures (threat 16), associations, assertion requests
+// (threat 49). In memory, per process; the async interface lets a shared store
+// (storage/redis-stores.ts) take over for several instances.
 
 export interface RateLimiter {
   /** Whether another attempt is allowed for `key` now. */
@@ -11,6 +11,29 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
+/** Every limiter of the provider, built by storage/select.ts. */
+export interface Limiters {
+  /** Sign-in failures per account from one client: that client is throttled on it. */
+  signinPair: RateLimiter;
+  /** Sign-in failures (and sign-ups) per client across accounts. */
+  signinClient: RateLimiter;
+  /** Sign-in failures per account from all clients together: over it, slow down. */
+  signinAccount: RateLimiter;
+  /** Sign-in attempts per account and client while the account is slowed down. */
+  signinSlow: RateLimiter;
+  /** New associations per client. */
+  association: RateLimiter;
+  /** Assertion requests per client. */
+  assertionClient: RateLimiter;
+  /** Assertion requests per provider session. */
+  assertionSession: RateLimiter;
+}
+
+/** The key of one account as seen from one client (the client part has no `|`). */
+export function pairKey(client: string, account: string): string {
+  return `${client}|${account}`;
+}
+
 export interface MemoryRateLimiterOptions {
   /** Failures tolerated within the window. */
   maxFailures: number;
@@ -19,32 +42,49 @@ export interface MemoryRateLimiterOptions {
   maxKeys?: number;
 }
 
+/**
+ * A sliding window per key: the times of the counted events, oldest first. Expired times
+ * leave from the front (amortised constant time), so a high limit stays cheap.
+ */
 export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
   const maxKeys = options.maxKeys ?? 100_000;
-  const failures = new Map<string, number[]>();
-  const recent = (key: string, now: number): number[] => {
-    const list = (failures.get(key) ?? []).filter((t) => t > now - options.windowMs);
-    if (list.length === 0) failures.delete(key);
-    else failures.set(key, list);
-    return list;
+  const events = new Map<string, { times: number[]; head: number }>();
+  const count = (key: string, now: number): number => {
+    const entry = events.get(key);
+    if (!entry) return 0;
+    const { times } = entry;
+    while (entry.head < times.length && (times[entry.head] ?? 0) <= now - options.windowMs) {
+      entry.head++;
+    }
+    if (entry.head === times.length) {
+      events.delete(key);
+      return 0;
+    }
+    if (entry.head > 64 && entry.head * 2 > times.length) {
+      times.splice(0, entry.head);
+      entry.head = 0;
+    }
+    return times.length - entry.head;
   };
   return {
     async allowed(key, now) {
-      return recent(key, now).length < options.maxFailures;
+      return count(key, now) < options.maxFailures;
     },
     async fail(key, now) {
-      const list = recent(key, now);
-      list.push(now);
-      failures.delete(key);
-      failures.set(key, list);
-      while (failures.size > maxKeys) {
-        const oldest = failures.keys().next().value;
+      count(key, now);
+      const entry = events.get(key) ?? { times: [], head: 0 };
+      entry.times.push(now);
+      // Most recently counted last: the first key is the one to forget.
+      events.delete(key);
+      events.set(key, entry);
+      while (events.size > maxKeys) {
+        const oldest = events.keys().next().value;
         if (oldest === undefined) break;
-        failures.delete(oldest);
+        events.delete(oldest);
       }
     },
     async reset(key) {
-      failures.delete(key);
+      events.delete(key);
     },
   };
 }

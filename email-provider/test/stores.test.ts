@@ -76,8 +76,11 @@ function sharedConfig(name: string) {
     redisKeyPrefix: `${name}:`,
     sessionAbsoluteMs: 3_600_000,
     signinFailuresPerAccount: 5,
+    signinFailuresPerAccountAllClients: 100,
     signinFailuresPerIp: 20,
     associationsPerIpPerMinute: 60,
+    assertionsPerClientPerMinute: 240,
+    assertionsPerSessionPerMinute: 60,
     now: Date.now,
     logger: silentLogger,
   };

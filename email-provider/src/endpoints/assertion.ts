@@ -1,5 +1,7 @@
-// POST /bsso/assertion (contract: assertion request; threats.md #11, #12). The checks run
-// in the contract's order; each is a small named step. No CORS headers are ever sent here.
+// POST /bsso/assertion (protocol-spec.md#provider-processing; threats 11, 12, 49). The checks
+// run in the spec's order; each is a small named step. No CORS headers are ever sent here.
+// Requests are counted per client and per session: each assertion adds a row to the issued
+// log, so a flood is refused (429 rate_limited) before it can grow the log.
 import {
   type AssertionRequest,
   type AssertionSigningKey,
@@ -14,6 +16,7 @@ import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Session } from '../http/sessions.ts';
 import { paths } from '../paths.ts';
+import type { RateLimiter } from '../rate-limit.ts';
 
 /** 1. Only browser extensions may call: a web page's credentialed request is refused. */
 export function checkExtensionOrigin(ctx: ProviderContext) {
@@ -25,6 +28,22 @@ export function checkExtensionOrigin(ctx: ProviderContext) {
       isExtensionOrigin(origin) &&
       (allowed === undefined || allowed.has(origin));
     next(ok ? undefined : new BssoError('origin_not_allowed', 'Only the BSSO extension may ask.'));
+  };
+}
+
+/** Counts one request for `key`; refuses it (rate_limited) over the limit. */
+async function countRequest(limiter: RateLimiter, key: string, now: number): Promise<void> {
+  if (!(await limiter.allowed(key, now))) {
+    throw new BssoError('rate_limited', 'Too many assertion requests; try again later.');
+  }
+  await limiter.fail(key, now);
+}
+
+/** 2. Per client: a flood is refused before the body is even read. */
+function limitClient(ctx: ProviderContext) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    await countRequest(ctx.limiters.assertionClient, req.ip ?? 'unknown', ctx.config.now());
+    next();
   };
 }
 
@@ -44,7 +63,7 @@ function signinUrl(ctx: ProviderContext, email: string): string {
   return url.href;
 }
 
-/** 6. The session must be the address asked about. */
+/** 7. The session must be the address asked about. */
 function checkSameAccount(session: Session, request: AssertionRequest): void {
   if (session.email !== request.email) {
     throw new BssoError('wrong_account', 'You are signed in at the provider as another address.');
@@ -52,7 +71,7 @@ function checkSameAccount(session: Session, request: AssertionRequest): void {
 }
 
 /**
- * 7. The association key when the handle is live and bound to the audience's origin;
+ * 8. The association key when the handle is live and bound to the audience's origin;
  * otherwise the provider key, telling the site to drop a handle it cannot use.
  */
 async function chooseKey(
@@ -82,6 +101,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
   router.post(
     paths.assertion,
     checkExtensionOrigin(ctx),
+    limitClient(ctx),
     ...jsonBody(),
     async (req: Request, res: Response) => {
       const request = parseAssertionRequest(req.body, config.urlPolicy);
@@ -95,8 +115,10 @@ export function assertionRouter(ctx: ProviderContext): Router {
         });
         return;
       }
-      checkSameAccount(session, request);
+      // 6. Per session, before any signing or logging.
       const now = config.now();
+      await countRequest(ctx.limiters.assertionSession, session.idHash, now);
+      checkSameAccount(session, request);
       const { key, invalidateHandle } = await chooseKey(ctx, request, now);
       const assertion = await createAssertion({
         issuer: config.issuer,

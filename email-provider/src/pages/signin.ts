@@ -1,12 +1,16 @@
-// Sign-in pages (brief flow step 5; threats.md #16): GET/POST /signin, the popup's landing
-// page /signin/done, and POST /signout. Every failure shows the same message; failures are
-// throttled per account and per client address; forms carry a CSRF token.
+// Sign-in pages (brief flow step 5; threat 16): GET/POST /signin, the popup's landing page
+// /signin/done, and POST /signout. Every failure shows the same message; forms carry a CSRF
+// token. Failures are throttled per account *and client* and per client, so a stranger's
+// wrong passwords throttle the stranger, never the account's owner on another client; many
+// clients failing on one account slow it down (one attempt a minute per client) instead of
+// locking it (protocol-spec.md#provider-processing).
 import { limits } from '@bsso/protocol';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { POPUP_DONE_QUERY, paths } from '../paths.ts';
+import { pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
 
@@ -77,23 +81,28 @@ export function signinRouter(ctx: ProviderContext): Router {
     const now = config.now();
     const accountKey = email.toLowerCase();
     const ipKey = req.ip ?? 'unknown';
+    const pair = pairKey(ipKey, accountKey);
+    const slowedDown = !(await limiters.signinAccount.allowed(accountKey, now));
     if (
-      !(await limiters.account.allowed(accountKey, now)) ||
-      !(await limiters.ip.allowed(ipKey, now))
+      !(await limiters.signinPair.allowed(pair, now)) ||
+      !(await limiters.signinClient.allowed(ipKey, now)) ||
+      (slowedDown && !(await limiters.signinSlow.allowed(pair, now)))
     ) {
-      config.logger.warn('signin_throttled', {});
+      config.logger.warn('signin_throttled', { slowedDown });
       renderSignin(req, res, 429, { ...form, error: SIGNIN_THROTTLED });
       return;
     }
+    if (slowedDown) await limiters.signinSlow.fail(pair, now);
     const account = await ctx.accounts.authenticate(email, password);
     if (!account) {
-      await limiters.account.fail(accountKey, now);
-      await limiters.ip.fail(ipKey, now);
+      await limiters.signinPair.fail(pair, now);
+      await limiters.signinClient.fail(ipKey, now);
+      await limiters.signinAccount.fail(accountKey, now);
       config.logger.info('signin_failed', {});
       renderSignin(req, res, 401, { ...form, error: SIGNIN_FAILED });
       return;
     }
-    await limiters.account.reset(accountKey);
+    await limiters.signinPair.reset(pair);
     await ctx.sessions.start(req, res, account);
     config.logger.info('signin', {});
     res.redirect(303, popup ? `${paths.signinDone}?${POPUP_DONE_QUERY}` : paths.account);

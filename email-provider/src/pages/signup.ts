@@ -40,10 +40,10 @@ export function signupRouter(ctx: ProviderContext): Router {
     if (!csrfValid(req)) return renderSignup(req, res, 403, email, FORM_EXPIRED);
     const now = ctx.config.now();
     const ipKey = req.ip ?? 'unknown';
-    if (!(await ctx.limiters.ip.allowed(ipKey, now))) {
+    if (!(await ctx.limiters.signinClient.allowed(ipKey, now))) {
       return renderSignup(req, res, 429, email, SIGNIN_THROTTLED);
     }
-    await ctx.limiters.ip.fail(ipKey, now);
+    await ctx.limiters.signinClient.fail(ipKey, now);
     try {
       await ctx.accounts.create(email, password);
     } catch (err) {

@@ -5,7 +5,7 @@
 // - redisUrl: Redis for sessions, used assertion ids and rate limits, shared by instances.
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
-import { createMemoryRateLimiter, type RateLimiter } from '../rate-limit.ts';
+import { createMemoryRateLimiter, type Limiters, type RateLimiter } from '../rate-limit.ts';
 import { openPostgres } from './postgres-database.ts';
 import { createPostgresStores } from './postgres-stores.ts';
 import { connectRedis, type RedisClient, redactUrl } from './redis-client.ts';
@@ -20,10 +20,11 @@ import type { Stores } from './types.ts';
 
 export const DATABASE_FILE = 'provider.sqlite';
 const RATE_WINDOW_MS = 15 * 60_000;
+const MINUTE_MS = 60_000;
 
 export interface ProviderStores {
   stores: Stores;
-  limiters: { account: RateLimiter; ip: RateLimiter; association: RateLimiter };
+  limiters: Limiters;
 }
 
 type StoreConfig = Pick<
@@ -35,8 +36,11 @@ type StoreConfig = Pick<
   | 'redisKeyPrefix'
   | 'sessionAbsoluteMs'
   | 'signinFailuresPerAccount'
+  | 'signinFailuresPerAccountAllClients'
   | 'signinFailuresPerIp'
   | 'associationsPerIpPerMinute'
+  | 'assertionsPerClientPerMinute'
+  | 'assertionsPerSessionPerMinute'
   | 'now'
   | 'logger'
 >;
@@ -93,9 +97,22 @@ export async function openProviderStores(config: StoreConfig): Promise<ProviderS
   return {
     stores,
     limiters: {
-      account: limiter('signin-account', config.signinFailuresPerAccount, RATE_WINDOW_MS),
-      ip: limiter('signin-ip', config.signinFailuresPerIp, RATE_WINDOW_MS),
-      association: limiter('association-ip', config.associationsPerIpPerMinute, 60_000),
+      signinPair: limiter('signin-pair', config.signinFailuresPerAccount, RATE_WINDOW_MS),
+      signinClient: limiter('signin-ip', config.signinFailuresPerIp, RATE_WINDOW_MS),
+      signinAccount: limiter(
+        'signin-account',
+        config.signinFailuresPerAccountAllClients,
+        RATE_WINDOW_MS,
+      ),
+      // While an account is slowed down: one attempt per client and minute.
+      signinSlow: limiter('signin-slow', 1, MINUTE_MS),
+      association: limiter('association-ip', config.associationsPerIpPerMinute, MINUTE_MS),
+      assertionClient: limiter('assertion-ip', config.assertionsPerClientPerMinute, MINUTE_MS),
+      assertionSession: limiter(
+        'assertion-session',
+        config.assertionsPerSessionPerMinute,
+        MINUTE_MS,
+      ),
     },
   };
 }
