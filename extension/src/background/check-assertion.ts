@@ -1,7 +1,8 @@
-// The extension reads the provider's assertion before delivering it (protocol-spec.md#delivery,
-// threat 44): decoded only (the site verifies the signature), it must name the chosen address,
-// this site's endpoint, this challenge's nonce and the discovered issuer. A provider that
-// answers with anything else gets nothing delivered.
+// The extension reads the provider's assertion before delivering it
+// (protocol-spec.md#extension-processing, step 6; threat 44): decoded only (the site verifies
+// the signature), it must name the chosen address, this site's endpoint, this challenge's
+// nonce and the discovered issuer. A provider that answers with anything else gets nothing
+// delivered.
 import { type AssertionClaims, decodeAssertion } from '@bsso/protocol';
 import { type Failure, failure } from '../shared/messages.ts';
 
