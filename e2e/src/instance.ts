@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       sweepIntervalMs: 0,
       // One test machine is many clients from one address.
       associationsPerIpPerMinute: 10_000,
+      assertionsPerClientPerMinute: 100_000,
     });
     const site = await serveHttps(s.name, s.pki, provider.app, s.port);
     server = site.server;
