@@ -154,7 +154,7 @@ describe('assertion endpoint under a flood', () => {
     assert.equal(loggedAssertions(p), before + 6);
   });
 
-  it('one client: 429 rate_limited across its sessions; other clients unaffected', async () => {
+  it('one client: 429 rate_limited across its sessions, other clients unaffected', async () => {
     const alice = new ClientAt(p.base, '203.0.113.40');
     const bob = new ClientAt(p.base, '203.0.113.40');
     assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
