@@ -45,6 +45,25 @@ export function parseErrorTable(markdown: string): Map<string, number> {
   return rows;
 }
 
+/**
+ * The anchors of a Markdown document: GitHub-style slugs of its headings plus explicit
+ * `<a id>` anchors: what code and docs may cite after `protocol-spec.md` and a hash sign.
+ */
+export function specAnchors(markdown: string): Set<string> {
+  const found = new Set<string>();
+  for (const m of markdown.matchAll(/^#{1,6} (.+)$/gm)) {
+    const text = (m[1] ?? '').replace(/`/g, '');
+    found.add(
+      text
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-'),
+    );
+  }
+  for (const m of markdown.matchAll(/<a id="([^"]+)"><\/a>/g)) found.add(m[1] ?? '');
+  return found;
+}
+
 /** The spec with every example block and the error table regenerated. */
 export function renderSpec(markdown: string, file: VectorFile): string {
   const withBlocks = markdown.replace(BLOCK, (_all, name: string, encoded?: string) => {

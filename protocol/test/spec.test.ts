@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { VECTORS_FILE, type VectorFile } from '../scripts/make-vectors.ts';
-import { parseErrorTable, renderSpec, SPEC_FILE, vectorBlocks } from '../scripts/sync-spec.ts';
+import {
+  parseErrorTable,
+  renderSpec,
+  SPEC_FILE,
+  specAnchors,
+  vectorBlocks,
+} from '../scripts/sync-spec.ts';
 import { errorCodes } from '../src/index.ts';
 
 let spec: string;
@@ -15,21 +21,7 @@ before(async () => {
   file = JSON.parse(await readFile(VECTORS_FILE, 'utf8')) as VectorFile;
 });
 
-/** GitHub-style heading slugs plus explicit `<a id>` anchors. */
-function anchors(markdown: string): Set<string> {
-  const found = new Set<string>();
-  for (const m of markdown.matchAll(/^#{1,6} (.+)$/gm)) {
-    const text = (m[1] ?? '').replace(/`/g, '');
-    found.add(
-      text
-        .toLowerCase()
-        .replace(/[^a-z0-9 _-]/g, '')
-        .replace(/ /g, '-'),
-    );
-  }
-  for (const m of markdown.matchAll(/<a id="([^"]+)"><\/a>/g)) found.add(m[1] ?? '');
-  return found;
-}
+const anchors = specAnchors;
 
 describe('protocol-spec.md', () => {
   it('shows each example block exactly as its vector', () => {
