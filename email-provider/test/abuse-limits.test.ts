@@ -80,6 +80,18 @@ describe('sign-in throttling cannot lock a victim out', () => {
     assert.ok(victim.cookies.has(SESSION_COOKIE));
   });
 
+  it('an attacker changing IPv6 addresses inside its /64 stays one client', async () => {
+    for (let i = 1; i <= 3; i++) {
+      const hop = new ClientAt(p.base, `2001:db8:7:7::${i}`);
+      assert.equal((await hop.signIn(ALICE, `guess ${i}`)).status, 401);
+    }
+    const next = new ClientAt(p.base, '2001:db8:7:7:ffff::99');
+    await throttled(await next.signIn(ALICE, PASSWORD), next);
+    // The owner, on another network, signs in.
+    const victim = new ClientAt(p.base, '2001:db8:7:8::1');
+    assert.equal((await victim.signIn(ALICE, PASSWORD)).status, 303);
+  });
+
   it('many clients failing on one account slow it down, one attempt a minute per client', async () => {
     // 3 clients x 2 failures reach the all-clients limit (6).
     for (let c = 0; c < 3; c++) {

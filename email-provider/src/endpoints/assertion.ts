@@ -16,7 +16,7 @@ import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Session } from '../http/sessions.ts';
 import { paths } from '../paths.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import { clientKey, type RateLimiter } from '../rate-limit.ts';
 
 /** 1. Only browser extensions may call: a web page's credentialed request is refused. */
 export function checkExtensionOrigin(ctx: ProviderContext) {
@@ -42,7 +42,7 @@ async function countRequest(limiter: RateLimiter, key: string, now: number): Pro
 /** 2. Per client: a flood is refused before the body is even read. */
 function limitClient(ctx: ProviderContext) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    await countRequest(ctx.limiters.assertionClient, req.ip ?? 'unknown', ctx.config.now());
+    await countRequest(ctx.limiters.assertionClient, clientKey(req.ip), ctx.config.now());
     next();
   };
 }

@@ -10,6 +10,7 @@ import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { paths } from '../paths.ts';
+import { clientKey } from '../rate-limit.ts';
 
 export function associationRouter(ctx: ProviderContext): Router {
   const router = Router();
@@ -18,7 +19,7 @@ export function associationRouter(ctx: ProviderContext): Router {
     const { site } = parseAssociationRequest(req.body, config.urlPolicy);
     // Each association is a stored row: bound the rate so nobody can fill the database.
     const now = config.now();
-    const ipKey = req.ip ?? 'unknown';
+    const ipKey = clientKey(req.ip);
     if (!(await ctx.limiters.association.allowed(ipKey, now))) {
       throw new BssoError('rate_limited', 'Too many associations; try again later.');
     }

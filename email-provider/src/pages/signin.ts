@@ -10,7 +10,7 @@ import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { POPUP_DONE_QUERY, paths } from '../paths.ts';
-import { pairKey } from '../rate-limit.ts';
+import { clientKey, pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
 
@@ -80,7 +80,7 @@ export function signinRouter(ctx: ProviderContext): Router {
     }
     const now = config.now();
     const accountKey = email.toLowerCase();
-    const ipKey = req.ip ?? 'unknown';
+    const ipKey = clientKey(req.ip);
     const pair = pairKey(ipKey, accountKey);
     const slowedDown = !(await limiters.signinAccount.allowed(accountKey, now));
     if (

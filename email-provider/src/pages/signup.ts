@@ -6,6 +6,7 @@ import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
+import { clientKey } from '../rate-limit.ts';
 import { field, formBody } from './forms.ts';
 import { html, sendPage } from './html.ts';
 import { FORM_EXPIRED, SIGNIN_THROTTLED } from './signin.ts';
@@ -39,7 +40,7 @@ export function signupRouter(ctx: ProviderContext): Router {
     const password = field(req, 'password') ?? '';
     if (!csrfValid(req)) return renderSignup(req, res, 403, email, FORM_EXPIRED);
     const now = ctx.config.now();
-    const ipKey = req.ip ?? 'unknown';
+    const ipKey = clientKey(req.ip);
     if (!(await ctx.limiters.signinClient.allowed(ipKey, now))) {
       return renderSignup(req, res, 429, email, SIGNIN_THROTTLED);
     }
