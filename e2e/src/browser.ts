@@ -1,4 +1,4 @@
-// Debian's Chromium with the built extension loaded (../shared/design/test-topology.md).
+// Debian's Chromium with the built extension loaded (the world it runs in: topology.ts).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 // Debian's Firefox ESR driven over WebDriver BiDi (puppeteer-core) with the built Firefox
-// extension installed (../shared/design/test-topology.md#firefox).
+// extension installed (README.md, "Two commands": /usr/bin/firefox-esr, never downloaded).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

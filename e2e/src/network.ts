@@ -1,5 +1,5 @@
 // Names the browser and Node both see as real https sites on the default port, served by
-// servers on free loopback ports (../shared/design/test-topology.md).
+// servers on free loopback ports (used by topology.ts).
 import { once } from 'node:events';
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';

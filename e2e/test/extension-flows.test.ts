@@ -75,7 +75,7 @@ describe('pages: without BSSO, naming another origin, markup added later', () =>
     assert.equal(endpointRequests(t, 'GET') + endpointRequests(t, 'POST'), 0);
   });
 
-  test('a link to another origin: refused with the page message; nothing sent anywhere', async () => {
+  test('a link to another origin: refused with the page message, nothing sent anywhere', async () => {
     t.providerLog.clear();
     t.siteLog.clear();
     await page.goto('https://site.test/evil-link');

@@ -100,7 +100,10 @@ export interface ResolvedConfig {
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
 
-/** Whether an Origin header names a browser extension (threats.md #11). */
+/**
+ * Whether an Origin header names a browser extension (protocol-spec.md#provider-processing,
+ * Assertion endpoint step 1; threat 11).
+ */
 export function isExtensionOrigin(origin: string): boolean {
   return EXTENSION_ORIGIN.test(origin);
 }

@@ -1,4 +1,4 @@
-// @bsso/email-provider: a BSSO email provider as an Express app (see contract.md).
+// @bsso/email-provider: a BSSO email provider as an Express app (protocol-spec.md#provider-processing).
 import { mkdir } from 'node:fs/promises';
 import type { Express } from 'express';
 import { createAccountService } from './accounts.ts';
@@ -15,7 +15,7 @@ export { SESSION_COOKIE } from './http/sessions.ts';
 export { rotateSigningKey, SIGNING_KEYS_FILE } from './keys.ts';
 export type { Logger } from './log.ts';
 export { createJsonLogger, silentLogger } from './log.ts';
-export { POPUP_DONE_QUERY, paths } from './paths.ts';
+export { paths } from './paths.ts';
 
 export { dropPostgresSchema } from './storage/postgres-database.ts';
 export { DATABASE_FILE } from './storage/select.ts';

@@ -11,6 +11,3 @@ export const paths = {
   signup: '/signup',
   account: '/account',
 } as const;
-
-/** Query member and value of the page a finished sign-in popup lands on (contract: popup). */
-export const POPUP_DONE_QUERY = 'bsso_popup=done';

@@ -17,7 +17,10 @@ import {
   decodeAssertion,
   encodeAssociationAnswer,
   errorCodes,
+  LOGIN_HINT_PARAM,
   limits,
+  POPUP_PARAM,
+  POPUP_PARAM_VALUE,
   parseEmail,
   signAssertion,
   toErrorResponse,
@@ -163,8 +166,8 @@ export async function makeVectors(): Promise<VectorFile> {
     provider,
   );
   const signinUrl = new URL('/signin', fixed.issuer);
-  signinUrl.searchParams.set('login_hint', email.address);
-  signinUrl.searchParams.set('popup', '1');
+  signinUrl.searchParams.set(LOGIN_HINT_PARAM, email.address);
+  signinUrl.searchParams.set(POPUP_PARAM, POPUP_PARAM_VALUE);
   const form = new URLSearchParams({
     [DELIVERY_ASSERTION_FIELD]: hs.encoded,
     [DELIVERY_RETURN_TO_FIELD]: fixed.returnTo,

@@ -32,8 +32,22 @@ export const DELIVERY_ASSERTION_FIELD = 'assertion';
 /** Form field of the delivery POST that carries the same-origin path to return to. */
 export const DELIVERY_RETURN_TO_FIELD = 'return_to';
 
+/**
+ * Query parameter of a `signin_url` carrying the address, only a hint
+ * (protocol-spec.md#sign-in-popup).
+ */
+export const LOGIN_HINT_PARAM = 'login_hint';
+/** Query parameter of a `signin_url` that marks a sign-in in the extension's popup. */
+export const POPUP_PARAM = 'popup';
+/** Value of `POPUP_PARAM` in a `signin_url`. */
+export const POPUP_PARAM_VALUE = '1';
+/** Query parameter of the provider page that a finished popup sign-in lands on. */
+export const POPUP_DONE_PARAM = 'bsso_popup';
+/** Value of `POPUP_DONE_PARAM` on that page. */
+export const POPUP_DONE_VALUE = 'done';
+
 export const limits = {
-  /** Random bytes in a nonce: 256 bits, at least the 128 the brief asks for. */
+  /** Random bytes in a nonce: 256 bits, at least the 128 protocol-spec.md#challenge requires. */
   nonceBytes: 32,
   /** Random bytes in an association key: 256 bits for HS256. */
   associationKeyBytes: 32,

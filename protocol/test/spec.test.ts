@@ -65,7 +65,7 @@ describe('protocol-spec.md', () => {
     assert.ok(anchors(spec).has('protocol-version-and-changes'));
   });
 
-  it('has every section the code and the brief cite', async () => {
+  it('has every section the code cites', async () => {
     const required = [
       'constants',
       'versioning',

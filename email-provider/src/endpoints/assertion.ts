@@ -7,6 +7,9 @@ import {
   type AssertionSigningKey,
   BssoError,
   createAssertion,
+  LOGIN_HINT_PARAM,
+  POPUP_PARAM,
+  POPUP_PARAM_VALUE,
   parseAssertionRequest,
   parseEmail,
 } from '@bsso/protocol';
@@ -58,8 +61,8 @@ function checkDomainServed(ctx: ProviderContext, request: AssertionRequest): voi
 /** 5. A session is required; the answer is the same whether or not the account exists. */
 function signinUrl(ctx: ProviderContext, email: string): string {
   const url = new URL(paths.signin, ctx.config.issuer);
-  url.searchParams.set('login_hint', email);
-  url.searchParams.set('popup', '1');
+  url.searchParams.set(LOGIN_HINT_PARAM, email);
+  url.searchParams.set(POPUP_PARAM, POPUP_PARAM_VALUE);
   return url.href;
 }
 
@@ -102,6 +105,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
     paths.assertion,
     checkExtensionOrigin(ctx),
     limitClient(ctx),
+    // 3. Content type, size and strict body.
     ...jsonBody(),
     async (req: Request, res: Response) => {
       const request = parseAssertionRequest(req.body, config.urlPolicy);
@@ -133,6 +137,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
       const siteOrigin = new URL(request.audience).origin;
       await stores.issuedLog.record({ email: session.email, siteOrigin, issuedAt: now });
       config.logger.info('assertion_issued', { site: siteOrigin, key: key.kind });
+      // 9. The answer (no-store, like every JSON answer).
       res.json({ assertion });
     },
   );

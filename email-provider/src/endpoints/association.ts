@@ -1,4 +1,4 @@
-// POST /bsso/association (contract: association; threats.md #15): a site asks for a shared
+// POST /bsso/association (protocol-spec.md#association; threat 15): a site asks for a shared
 // key bound to its origin. The association is persisted so it survives restarts.
 import {
   BssoError,

@@ -1,4 +1,5 @@
-// WebFinger (RFC 7033) and the provider configuration document (contract: discovery).
+// WebFinger (RFC 7033) and the provider configuration document (protocol-spec.md#discovery,
+// protocol-spec.md#provider-configuration).
 // WebFinger answers the same for every address of a served domain: no account enumeration.
 import {
   BssoError,

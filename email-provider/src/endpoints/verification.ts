@@ -1,4 +1,4 @@
-// POST /bsso/verify (contract: direct verification; threats.md #13, #14). Only assertions
+// POST /bsso/verify (protocol-spec.md#direct-verification; threats 13, 14). Only assertions
 // signed with the provider's own key are verified here, each jti at most once.
 import {
   type AssertionClaims,

@@ -1,15 +1,22 @@
-// Sign-in pages (brief flow step 5; threat 16): GET/POST /signin, the popup's landing page
+// Sign-in pages (protocol-spec.md#sign-in-popup; threat 16): GET/POST /signin, popup landing page
 // /signin/done, and POST /signout. Every failure shows the same message; forms carry a CSRF
 // token. Failures are throttled per account *and client* and per client, so a stranger's
 // wrong passwords throttle the stranger, never the account's owner on another client; many
 // clients failing on one account slow it down (one attempt a minute per client) instead of
 // locking it (protocol-spec.md#provider-processing).
-import { limits } from '@bsso/protocol';
+import {
+  LOGIN_HINT_PARAM,
+  limits,
+  POPUP_DONE_PARAM,
+  POPUP_DONE_VALUE,
+  POPUP_PARAM,
+  POPUP_PARAM_VALUE,
+} from '@bsso/protocol';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
-import { POPUP_DONE_QUERY, paths } from '../paths.ts';
+import { paths } from '../paths.ts';
 import { clientKey, pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
@@ -40,7 +47,7 @@ function renderSignin(req: Request, res: Response, status: number, form: SigninF
 ${error}
 <form method="post" action="${paths.signin}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
-${form.popup ? html`<input type="hidden" name="popup" value="1">` : ''}
+${form.popup ? html`<input type="hidden" name="${POPUP_PARAM}" value="${POPUP_PARAM_VALUE}">` : ''}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="username" required
   maxlength="${limits.maxEmailLength}" value="${form.email}"${described}${focusPassword ? '' : new SafeHtml(' autofocus')}>
@@ -63,8 +70,8 @@ export function signinRouter(ctx: ProviderContext): Router {
 
   router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
     renderSignin(req, res, 200, {
-      email: loginHint(queryString(req, 'login_hint')),
-      popup: queryString(req, 'popup') === '1',
+      email: loginHint(queryString(req, LOGIN_HINT_PARAM)),
+      popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
       signupEnabled: config.signupEnabled,
     });
   });
@@ -72,7 +79,7 @@ export function signinRouter(ctx: ProviderContext): Router {
   router.post(paths.signin, htmlSecurityHeaders, formBody(), async (req, res) => {
     const email = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
     const password = field(req, 'password') ?? '';
-    const popup = field(req, 'popup') === '1';
+    const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
     const form = { email, popup, signupEnabled: config.signupEnabled };
     if (!csrfValid(req)) {
       renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
@@ -105,7 +112,10 @@ export function signinRouter(ctx: ProviderContext): Router {
     await limiters.signinPair.reset(pair);
     await ctx.sessions.start(req, res, account);
     config.logger.info('signin', {});
-    res.redirect(303, popup ? `${paths.signinDone}?${POPUP_DONE_QUERY}` : paths.account);
+    res.redirect(
+      303,
+      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
+    );
   });
 
   // The popup lands here; the extension also closes it on seeing the query.

@@ -1,5 +1,5 @@
 // Per-client limits on the site endpoint (protocol-spec.md#site-verification: sites SHOULD
-// rate-limit challenges and deliveries per client; threats.md #40). The memory limiter is for
+// rate-limit challenges and deliveries per client; threat 40). The memory limiter is for
 // one process; the interface lets a shared store count for several instances.
 
 export interface RateLimiter {
