@@ -3,7 +3,7 @@
 import { defineManifest } from '@crxjs/vite-plugin';
 import pkg from '../package.json' with { type: 'json' };
 
-export type TargetBrowser = 'chrome' | 'firefox';
+type TargetBrowser = 'chrome' | 'firefox';
 
 const geckoSettings = {
   gecko: {

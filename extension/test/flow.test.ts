@@ -5,6 +5,7 @@ import {
   FLOW_MAX_AGE_MS,
   type FlowState,
   nextFlow,
+  readState,
 } from '../src/background/flow.ts';
 import { memoryArea } from './memory-area.ts';
 
@@ -29,8 +30,14 @@ function run(events: Parameters<typeof nextFlow>[1][], now = 1000): FlowState | 
 describe('nextFlow', () => {
   test('the happy path: begin, discovered, assert, end', () => {
     const s = run([{ kind: 'begin', endpoint: EP }, found, { kind: 'assert', endpoint: EP }]);
-    assert.equal(s?.phase, 'asserting');
-    assert.equal(s?.email, 'a@mail.test');
+    assert.deepEqual(s, {
+      phase: 'asserting',
+      endpoint: EP,
+      startedAt: 1000,
+      email: 'a@mail.test',
+      issuer: 'https://mail.test',
+      assertionEndpoint: 'https://mail.test/bsso/assertion',
+    });
     assert.equal(nextFlow(s, { kind: 'end' }, 1000).ok, true);
   });
   test('sign-in popup: asserting -> signing_in -> asserting', () => {
@@ -117,5 +124,72 @@ describe('createFlowStore', () => {
     assert.equal((await store.apply(2, { kind: 'begin', endpoint: EP })).ok, true, 'other tab');
     await store.clear(1);
     assert.equal(await store.get(1), undefined);
+  });
+});
+
+describe('readState', () => {
+  const begun = { phase: 'discovering', endpoint: EP, startedAt: 1000 };
+  const known = {
+    endpoint: EP,
+    startedAt: 1000,
+    email: 'a@mail.test',
+    issuer: 'https://mail.test',
+    assertionEndpoint: 'https://mail.test/bsso/assertion',
+  };
+
+  test('reads back each phase with exactly its fields', () => {
+    assert.deepEqual(readState(begun), begun);
+    for (const phase of ['ready', 'asserting', 'signing_in'] as const) {
+      assert.deepEqual(readState({ phase, ...known }), { phase, ...known });
+    }
+  });
+
+  test('the address and provider exist exactly in the phases that know them', () => {
+    assert.equal(readState({ ...begun, email: 'a@mail.test' }), undefined);
+    assert.equal(readState({ ...begun, ...known, phase: 'discovering' }), undefined);
+    for (const phase of ['ready', 'asserting', 'signing_in'] as const) {
+      for (const field of ['email', 'issuer', 'assertionEndpoint'] as const) {
+        const { [field]: _dropped, ...rest } = known;
+        assert.equal(readState({ phase, ...rest }), undefined, `${phase} without ${field}`);
+      }
+    }
+  });
+
+  test('anything else is no flow', () => {
+    for (const value of [
+      undefined,
+      null,
+      'discovering',
+      [begun],
+      {},
+      { ...begun, phase: 'done' },
+      { ...begun, phase: undefined },
+      { ...begun, endpoint: 42 },
+      { ...begun, endpoint: 'not a url' },
+      { ...begun, startedAt: '1000' },
+      { ...begun, startedAt: Number.NaN },
+      { ...begun, extra: true },
+      { phase: 'ready', ...known, email: 'not an address' },
+      { phase: 'ready', ...known, email: 'A@Mail.Test' },
+      { phase: 'ready', ...known, email: '' },
+      { phase: 'ready', ...known, issuer: '' },
+      { phase: 'asserting', ...known, assertionEndpoint: null },
+      { phase: 'signing_in', ...known, extra: 1 },
+    ]) {
+      assert.equal(readState(value), undefined, JSON.stringify(value));
+    }
+  });
+
+  test('a store holding a malformed flow has no flow, and a begin starts afresh', async () => {
+    const area = memoryArea();
+    const store = createFlowStore(area, () => 1000);
+    await area.set({ 'flow:1': { phase: 'asserting', endpoint: EP, startedAt: 1000 } });
+    assert.equal(await store.get(1), undefined);
+    assert.deepEqual(await store.apply(1, { kind: 'assert', endpoint: EP }), {
+      ok: false,
+      code: 'no_flow',
+    });
+    const begun = await store.apply(1, { kind: 'begin', endpoint: EP });
+    assert.equal(begun.ok && begun.state?.phase, 'discovering');
   });
 });

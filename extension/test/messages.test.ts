@@ -63,4 +63,16 @@ describe('parseMessage', () => {
     ];
     for (const m of bad) assert.equal(parseMessage(m), undefined, JSON.stringify(m));
   });
+  test("a chosen address is read with the protocol's parseEmail, normalized", () => {
+    const choose = {
+      type: 'chooser-to-background:choose',
+      requestId: 'r'.repeat(22),
+      remember: false,
+    };
+    assert.deepEqual(parseMessage({ ...choose, email: 'A@Mail.Test' }), {
+      ...choose,
+      email: 'a@mail.test',
+    });
+    assert.equal(parseMessage({ ...choose, email: 'a@127.0.0.1' }), undefined);
+  });
 });

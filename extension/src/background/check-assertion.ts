@@ -7,7 +7,7 @@ import { type AssertionClaims, decodeAssertion } from '@bsso/protocol';
 import { type Failure, failure } from '../shared/messages.ts';
 
 /** What the extension asked the provider for. */
-export interface IssuedAssertionExpectations {
+interface IssuedAssertionExpectations {
   /** The chosen address (`sub`). */
   email: string;
   /** The site's endpoint URL (`aud`). */

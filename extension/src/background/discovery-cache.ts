@@ -3,12 +3,12 @@
 import type { ProviderConfig } from '@bsso/protocol';
 import type { StorageAreaLike } from '../shared/storage.ts';
 
-export interface DiscoveredProvider {
+interface DiscoveredProvider {
   issuer: string;
   assertionEndpoint: string;
 }
 
-export interface DiscoveryCacheOptions {
+interface DiscoveryCacheOptions {
   area: StorageAreaLike;
   /** Runs discovery; `discoverProvider` from @bsso/protocol in the extension. */
   discover: (email: string) => Promise<{ config: ProviderConfig }>;

@@ -1,31 +1,53 @@
 // One sign-in flow per tab, as a small state machine. The state lives in
 // browser.storage.session (the service worker may stop between two messages); transitions
 // are pure so they can be tested without a browser.
+import { parseEmail } from '@bsso/protocol';
 import type { StorageAreaLike } from '../shared/storage.ts';
 
-export type FlowPhase = 'discovering' | 'ready' | 'asserting' | 'signing_in';
+type FlowPhase = FlowState['phase'];
 
-export interface FlowState {
-  phase: FlowPhase;
+interface FlowBase {
   /** The site's endpoint URL the flow is bound to. */
   endpoint: string;
-  /** Set once an address is chosen and its provider discovered. */
-  email?: string;
-  issuer?: string;
-  assertionEndpoint?: string;
   /** When the flow began, ms since the epoch. */
   startedAt: number;
 }
 
-export type FlowEvent =
+/**
+ * Begun: the user is asked for an address or a confirmation (Extension processing, step 2),
+ * then the address's provider is discovered (step 3). Nothing about the user is known yet.
+ */
+interface DiscoveringFlow extends FlowBase {
+  phase: 'discovering';
+}
+
+/** The agreed address and its discovered provider: known from `ready` on. */
+interface FlowProvider {
+  email: string;
+  issuer: string;
+  assertionEndpoint: string;
+}
+
+/**
+ * `ready`: waiting for the page's challenge (step 4); `asserting`: the assertion request
+ * (step 5); `signing_in`: the provider's sign-in popup is open (step 5, on login_required).
+ */
+export interface ProviderFlow extends FlowBase, FlowProvider {
+  phase: 'ready' | 'asserting' | 'signing_in';
+}
+
+/** A tab's flow, keyed on its phase: the address and provider exist exactly once known. */
+export type FlowState = DiscoveringFlow | ProviderFlow;
+
+type FlowEvent =
   | { kind: 'begin'; endpoint: string }
-  | { kind: 'discovered'; email: string; issuer: string; assertionEndpoint: string }
+  | ({ kind: 'discovered' } & FlowProvider)
   | { kind: 'assert'; endpoint: string }
   | { kind: 'login_required' }
   | { kind: 'popup_closed' }
   | { kind: 'end' };
 
-export type Transition =
+type Transition =
   | { ok: true; state: FlowState | undefined }
   | { ok: false; code: 'busy' | 'no_flow' };
 
@@ -55,8 +77,9 @@ export function nextFlow(
       return {
         ok: true,
         state: {
-          ...live,
           phase: 'ready',
+          endpoint: live.endpoint,
+          startedAt: live.startedAt,
           email: event.email,
           issuer: event.issuer,
           assertionEndpoint: event.assertionEndpoint,
@@ -90,13 +113,48 @@ function keyFor(tabId: number): string {
   return `flow:${tabId}`;
 }
 
-function readState(value: unknown): FlowState | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Partial<FlowState>;
-  if (typeof v.endpoint !== 'string' || typeof v.startedAt !== 'number') return undefined;
-  if (!['discovering', 'ready', 'asserting', 'signing_in'].includes(v.phase ?? ''))
+const FIELDS: Record<FlowPhase, readonly string[]> = {
+  discovering: ['phase', 'endpoint', 'startedAt'],
+  ready: ['phase', 'endpoint', 'startedAt', 'email', 'issuer', 'assertionEndpoint'],
+  asserting: ['phase', 'endpoint', 'startedAt', 'email', 'issuer', 'assertionEndpoint'],
+  signing_in: ['phase', 'endpoint', 'startedAt', 'email', 'issuer', 'assertionEndpoint'],
+};
+
+function isPhase(value: unknown): value is FlowPhase {
+  return typeof value === 'string' && Object.hasOwn(FIELDS, value);
+}
+
+function isUrl(value: unknown): value is string {
+  return typeof value === 'string' && URL.canParse(value);
+}
+
+function isAddress(value: unknown): value is string {
+  try {
+    return parseEmail(value).address === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A stored flow as read back, or undefined (no flow): exactly the fields of its phase, each of
+ * the right shape (storage is re-validated on every read).
+ */
+export function readState(value: unknown): FlowState | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!isPhase(v.phase)) return undefined;
+  const fields = FIELDS[v.phase];
+  const keys = Object.keys(v);
+  if (keys.length !== fields.length || !keys.every((k) => fields.includes(k))) return undefined;
+  const { phase, endpoint, startedAt } = v;
+  if (!isUrl(endpoint) || typeof startedAt !== 'number' || !Number.isFinite(startedAt)) {
     return undefined;
-  return v as FlowState;
+  }
+  if (phase === 'discovering') return { phase, endpoint, startedAt };
+  const { email, issuer, assertionEndpoint } = v;
+  if (!isAddress(email) || !isUrl(issuer) || !isUrl(assertionEndpoint)) return undefined;
+  return { phase, endpoint, startedAt, email, issuer, assertionEndpoint };
 }
 
 export function createFlowStore(area: StorageAreaLike, now: () => number): FlowStore {

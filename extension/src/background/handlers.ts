@@ -34,7 +34,7 @@ import {
 import { checkIssuedAssertion } from './check-assertion.ts';
 import type { Chooser } from './chooser.ts';
 import type { DiscoveryLookup } from './discovery-cache.ts';
-import type { FlowState, FlowStore } from './flow.ts';
+import type { FlowStore, ProviderFlow } from './flow.ts';
 import type { SignInPopup } from './popup.ts';
 
 /** What the background knows about a message's sender (runtime.MessageSender). */
@@ -78,7 +78,7 @@ export type Handlers = {
  * The tab a content-script message comes from, if it may speak for `endpoint`: a tab's top
  * frame whose page is on the endpoint's origin, under the same https rule the page obeys.
  */
-export function contentSenderTab(sender: SenderLike, endpoint: string): number | Failure {
+function contentSenderTab(sender: SenderLike, endpoint: string): number | Failure {
   const tabId = sender.tab?.id;
   if (tabId === undefined || sender.frameId !== 0 || sender.url === undefined) {
     return failure('sender_rejected');
@@ -93,7 +93,7 @@ export function contentSenderTab(sender: SenderLike, endpoint: string): number |
  * True when the sender is one of the extension's own pages (optionally a given page). Compared
  * by prefix: URL.origin of extension schemes is not the same in every runtime.
  */
-export function isExtensionPage(sender: SenderLike, base: string, page?: string): boolean {
+function isExtensionPage(sender: SenderLike, base: string, page?: string): boolean {
   if (sender.url === undefined || !base.endsWith('/') || !sender.url.startsWith(base)) {
     return false;
   }
@@ -103,21 +103,22 @@ export function isExtensionPage(sender: SenderLike, base: string, page?: string)
 export function createHandlers(deps: BackgroundDeps): Handlers {
   const timeoutMs = deps.networkTimeoutMs ?? 15_000;
 
-  const requestAssertion = async (flow: FlowState, challenge: ChallengeAnswer) => {
+  /** Step 5 of protocol-spec.md#extension-processing: the assertion request, with credentials. */
+  const requestAssertion = async (flow: ProviderFlow, challenge: ChallengeAnswer) => {
     const body: Record<string, string> = {
-      email: flow.email ?? '',
+      email: flow.email,
       audience: flow.endpoint,
       nonce: challenge.nonce,
     };
     if (challenge.handle !== undefined) body.handle = challenge.handle;
-    const answer = await requestJson(flow.assertionEndpoint ?? '', {
+    const answer = await requestJson(flow.assertionEndpoint, {
       fetch: deps.fetch,
       method: 'POST',
       credentials: 'include',
       body,
       timeoutMs,
     });
-    return parseAssertionAnswer(answer.status, answer.body, flow.issuer ?? '');
+    return parseAssertionAnswer(answer.status, answer.body, flow.issuer);
   };
 
   /**
@@ -149,19 +150,24 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     message: BeginMessage,
     sender: SenderLike,
   ): Promise<ResultFor<'content-to-background:begin'>> => {
+    // Step 1 (protocol-spec.md#extension-processing): the content script checked the markup
+    // and the trusted click; the background checks that this tab's top page names the endpoint.
     const tabId = contentSenderTab(sender, message.endpoint);
     if (typeof tabId !== 'number') return tabId;
     const started = await deps.flows.apply(tabId, { kind: 'begin', endpoint: message.endpoint });
     if (!started.ok) return failure(started.code);
     try {
+      // Step 2: choose and confirm the address.
       const email = await consentedEmail(new URL(message.endpoint).origin);
       if (typeof email !== 'string') {
         await deps.flows.apply(tabId, { kind: 'end' });
         return email;
       }
+      // Step 3: discovery of the address's provider (cached).
       const provider = await deps.discovery(email);
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
+      // Step 4 is the content script's: it GETs this challenge URL from the page context.
       // Only the domain goes to the site, and only now that the user has agreed.
       return { ok: true, challengeUrl: challengeUrl(message.endpoint, parseEmail(email).domain) };
     } catch (err) {
@@ -176,6 +182,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
   ): Promise<ResultFor<'content-to-background:assert'>> => {
     const tabId = contentSenderTab(sender, message.endpoint);
     if (typeof tabId !== 'number') return tabId;
+    // Step 4: the challenge the content script fetched, read here.
     let challenge: ChallengeAnswer;
     try {
       challenge = parseChallengeAnswer(message.challenge);
@@ -184,13 +191,14 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       return failure('challenge_failed');
     }
     const started = await deps.flows.apply(tabId, { kind: 'assert', endpoint: message.endpoint });
-    if (!started.ok || started.state === undefined) return failure('no_flow');
+    if (!started.ok || started.state?.phase !== 'asserting') return failure('no_flow');
     const flow = started.state;
     try {
+      // Step 5: the assertion request; on login_required the sign-in popup and one retry.
       let answer = await requestAssertion(flow, challenge);
       if (answer.kind === 'login_required') {
         await deps.flows.apply(tabId, { kind: 'login_required' });
-        const outcome = await deps.signIn(answer.signinUrl, flow.issuer ?? '');
+        const outcome = await deps.signIn(answer.signinUrl, flow.issuer);
         // A popup that timed out cancels the sign-in: no retry (Sign-in popup, step 3).
         if (outcome === 'timeout') return failure('login_cancelled');
         const back = await deps.flows.apply(tabId, { kind: 'popup_closed' });
@@ -199,15 +207,16 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
         if (answer.kind === 'login_required') return failure('login_cancelled');
       }
       if (answer.kind === 'wrong_account') return failure('wrong_account');
+      // Step 6: check the assertion before the content script delivers it (step 7).
       const refused = checkIssuedAssertion(answer.assertion, {
-        email: flow.email ?? '',
+        email: flow.email,
         audience: flow.endpoint,
         nonce: challenge.nonce,
-        issuer: flow.issuer ?? '',
+        issuer: flow.issuer,
       });
       if (refused) return refused;
       await recordConnectedSite(deps.local, {
-        email: flow.email ?? '',
+        email: flow.email,
         site: new URL(flow.endpoint).origin,
         time: deps.now(),
       });

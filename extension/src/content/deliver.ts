@@ -1,5 +1,6 @@
-// Delivery: a top-level form POST to the site's endpoint, built inside a closed shadow root so
-// page scripts cannot read the assertion field.
+// Delivery (protocol-spec.md#delivery; step 7 of protocol-spec.md#extension-processing): a
+// top-level form POST to the site's endpoint, built inside a closed shadow root so page scripts
+// cannot read the assertion field.
 import { DELIVERY_ASSERTION_FIELD, DELIVERY_RETURN_TO_FIELD } from '@bsso/protocol';
 
 export function deliverAssertion(endpoint: string, assertion: string, returnTo: string): void {

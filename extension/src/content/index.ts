@@ -25,7 +25,10 @@ class FlowError extends Error {
   }
 }
 
-/** GETs the challenge from the page context (first-party, the site's cookies included). */
+/**
+ * Step 4 of protocol-spec.md#extension-processing: GETs the challenge from the page context
+ * (first-party, the site's cookies included).
+ */
 async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
   // Only ever the endpoint's own origin: the site's cookies must not go anywhere else.
   if (new URL(url).origin !== new URL(endpoint).origin) throw new Error('challenge origin');
@@ -41,14 +44,15 @@ async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
 }
 
 async function runFlow(browser: BrowserApi, button: Element): Promise<void> {
+  // Step 1 (protocol-spec.md#extension-processing): the first link of the top frame names a
+  // same-origin https endpoint; otherwise no network call at all.
   const link = document.querySelector<HTMLLinkElement>(LINK_SELECTOR);
   if (!link) throw new FlowError({ ok: false, code: 'invalid_request' });
-  // Same-origin https endpoint only; otherwise no network call at all.
   const page = endpointForPage(link.href, location.href);
   if (!page.ok) throw new FlowError(page);
   const endpoint = page.endpoint;
-  // The background asks the user first (chooser or confirmation) where needed; until it
-  // answers, nothing in the page changes.
+  // Steps 2 and 3 are the background's: it asks the user first (chooser or confirmation)
+  // where needed, then discovers the provider; until it answers, nothing in the page changes.
   const begun = await send(browser, { type: 'content-to-background:begin', endpoint });
   if (!begun.ok) throw new FlowError(begun);
   button.setAttribute('aria-busy', 'true');
@@ -58,12 +62,14 @@ async function runFlow(browser: BrowserApi, button: Element): Promise<void> {
   } catch {
     throw new FlowError({ ok: false, code: 'challenge_failed' });
   }
+  // Steps 5 and 6 are the background's: the assertion request and the assertion's check.
   const asserted = await send(browser, {
     type: 'content-to-background:assert',
     endpoint,
     challenge,
   });
   if (!asserted.ok) throw new FlowError(asserted);
+  // Step 7: delivery to this tab's endpoint.
   deliverAssertion(endpoint, asserted.assertion, `${location.pathname}${location.search}`);
 }
 
@@ -87,6 +93,7 @@ function watch(): void {
   const onClick = (event: MouseEvent) => {
     const target = event.target instanceof Element ? event.target : null;
     const button = target?.closest(`#${SIGN_IN_BUTTON_ID}`);
+    // Step 1: a trusted click on the sign-in button; synthetic events are ignored.
     if (!target || !button || !event.isTrusted) return;
     // Only a click that would leave the page is cancelled: a page can read defaultPrevented.
     if (clickNavigates(target)) event.preventDefault();

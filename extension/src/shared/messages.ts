@@ -65,7 +65,7 @@ export type Message =
   | DiscoverMessage;
 export type MessageType = Message['type'];
 
-export interface ResultMap {
+interface ResultMap {
   'content-to-background:begin': {
     ok: true;
     /**
@@ -105,15 +105,6 @@ function isToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN_PATTERN.test(value);
 }
 
-function isEmail(value: unknown): value is string {
-  try {
-    parseEmail(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Validates an incoming message: known type, exactly the members it may have, each of the
  * right shape. Anything else is `undefined` and answered with `invalid_request`.
@@ -133,13 +124,21 @@ export function parseMessage(value: unknown): Message | undefined {
     case 'chooser-to-background:choose':
       if (!onlyKeys(value, ['type', 'requestId', 'email', 'remember'])) return undefined;
       if (!isToken(value.requestId) || typeof value.remember !== 'boolean') return undefined;
-      if (value.email !== null && !isEmail(value.email)) return undefined;
-      return {
-        type: value.type,
-        requestId: value.requestId,
-        email: value.email,
-        remember: value.remember,
-      };
+      if (value.email === null) {
+        return {
+          type: value.type,
+          requestId: value.requestId,
+          email: null,
+          remember: value.remember,
+        };
+      }
+      try {
+        // The address as protocol-spec.md#email-addresses normalizes it.
+        const email = parseEmail(value.email).address;
+        return { type: value.type, requestId: value.requestId, email, remember: value.remember };
+      } catch {
+        return undefined;
+      }
     case 'options-to-background:discover':
       if (!onlyKeys(value, ['type', 'email']) || typeof value.email !== 'string') return undefined;
       return { type: value.type, email: value.email };

@@ -1,11 +1,13 @@
 // Pure rules of the extension: which endpoint a page may name, which address to use, when the
 // sign-in popup is done. No browser APIs here, so node:test can run them.
-import { BssoError, isLocalhostName, parseEndpointForPage } from '@bsso/protocol';
+import {
+  BssoError,
+  isLocalhostName,
+  POPUP_DONE_PARAM,
+  POPUP_DONE_VALUE,
+  parseEndpointForPage,
+} from '@bsso/protocol';
 import { type Failure, type FailureCode, failure } from './messages.ts';
-
-/** Query member the provider puts on its own URL when a popup sign-in is finished. */
-export const POPUP_DONE_PARAM = 'bsso_popup';
-export const POPUP_DONE_VALUE = 'done';
 
 /** Any thrown value as a failure result; unexpected errors keep their message hidden. */
 export function toFailure(err: unknown): Failure {
@@ -42,7 +44,7 @@ export interface EmailPreferences {
   siteChoices: Readonly<Record<string, string>>;
 }
 
-export type EmailChoice =
+type EmailChoice =
   | { kind: 'email'; email: string; source: 'site' | 'default' }
   | { kind: 'chooser' }
   | { kind: 'none' };
@@ -94,7 +96,10 @@ export function clickNavigates(target: Element): boolean {
     : type === 'submit' || type === 'image';
 }
 
-/** True when a popup tab reached the provider's "sign-in finished" page. */
+/**
+ * True when a popup tab reached the provider's "sign-in finished" page
+ * (protocol-spec.md#sign-in-popup, step 2).
+ */
 export function isPopupDone(url: string | undefined, issuer: string): boolean {
   if (url === undefined) return false;
   try {

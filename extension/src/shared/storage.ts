@@ -10,7 +10,7 @@ export interface StorageAreaLike {
   remove(keys: string | string[]): Promise<void>;
 }
 
-export interface ConnectedSite {
+interface ConnectedSite {
   email: string;
   /** The site's origin. */
   site: string;
@@ -26,7 +26,7 @@ const KEYS = {
   confirmNewSites: 'confirmNewSites',
 } as const;
 
-export interface Preferences extends EmailPreferences {
+interface Preferences extends EmailPreferences {
   /**
    * Ask before the first sign-in of an address at a site (protocol-spec.md#extension-processing).
    * On unless the user turned it off.
