@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
-import { testNetwork } from '@bsso/protocol/testing';
+import { skipUnlessCi, testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import type { Page, Target } from 'puppeteer-core';
 import {
@@ -21,7 +21,8 @@ import { type NameProxy, startNameProxy } from '../src/proxy.ts';
 import { ALICE } from '../src/steps.ts';
 import { PROVIDER_NAME, RequestLog, SITE_ENDPOINT, SITE_NAME } from '../src/topology.ts';
 
-const skip = firefoxUnavailable();
+// Skipped on a machine without Firefox ESR or the build; under CI that fails instead.
+const skip = skipUnlessCi(firefoxUnavailable());
 
 describe('Firefox ESR: first sign-in with the Firefox build', { skip }, () => {
   let provider: Provider;

@@ -1,6 +1,7 @@
 // Test support shared by every workspace ('@bsso/protocol/testing', source only, never
 // published): throwaway PKI, fetch routing for test names, Redis helpers, a JSON provider
-// listener and a cookie jar.
+// listener, a cookie jar, and skips that fail under CI.
+export { isCi, skipUnlessCi } from './ci.ts';
 export { CookieJar, type CookieJarOptions } from './cookies.ts';
 export { type JsonRoute, jsonListener } from './json-listener.ts';
 export {
