@@ -1,5 +1,6 @@
 // Response headers. HTML pages get a strict CSP with a fresh nonce per response, cannot be
-// framed and send no referrer (protocol-spec.md#sign-in-popup, item 4); JSON answers are never cached or sniffed.
+// framed and send no referrer (protocol-spec.md#sign-in-popup, item 4); JSON answers are
+// never cached or sniffed.
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 

@@ -1,5 +1,6 @@
 // The delivery POST (protocol-spec.md#delivery): checks that need no crypto and no network,
-// in order: content type (415), size (413), form shape (400).
+// in order: content type (415), size (413), form shape (400). Step 1 of
+// protocol-spec.md#site-verification; verify.ts runs steps 2 to 6, the session is step 7.
 import {
   BssoError,
   DELIVERY_ASSERTION_FIELD,

@@ -1,5 +1,6 @@
-// Verification of a delivered assertion, the spec's steps in order
-// (protocol-spec.md#site-verification). Each step throws a BssoError with its code.
+// Verification of a delivered assertion, the spec's steps 2 to 6 in order
+// (protocol-spec.md#site-verification; step 1 is delivery.ts, step 7 the session). Each step
+// throws a BssoError with its code.
 import {
   ASSOCIATION_ALG,
   type AssertionClaims,
