@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import {
   createProvider,
   type Provider,
-  type ProviderConfig,
+  type ProviderOptions,
   silentLogger,
 } from '@bsso/email-provider';
 import { CookieJar, hostsOf, routeFetch, testNetwork } from '@bsso/protocol/testing';
@@ -55,7 +55,7 @@ export interface AttackWorld {
 
 export interface AttackWorldOptions {
   site?: Partial<BssoOptions>;
-  provider?: Partial<ProviderConfig>;
+  provider?: Partial<ProviderOptions>;
   /** More https names on this machine, e.g. a rogue provider or hanging domains. */
   extraSites?: Record<string, RequestListener>;
   /**
@@ -71,7 +71,7 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), 'bsso-attack-'));
   const providerClock = { ms: START };
   const siteClock = { ms: START };
-  const providerConfig: ProviderConfig = {
+  const providerOptions: ProviderOptions = {
     issuer: PROVIDER,
     domains: ['mail.test'],
     dataDir,
@@ -80,7 +80,7 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
     now: () => providerClock.ms,
     ...options.provider,
   };
-  let provider = await createProvider(providerConfig);
+  let provider = await createProvider(providerOptions);
   const faults = new FaultSwitch();
   const providerLog = new RequestLog();
   const providerSite = await serveHttps(
@@ -147,7 +147,7 @@ export async function startAttackWorld(options: AttackWorldOptions = {}): Promis
     startSite,
     async restartProvider() {
       await provider.close();
-      provider = await createProvider(providerConfig);
+      provider = await createProvider(providerOptions);
     },
     async close() {
       for (const s of sites) await s.close();

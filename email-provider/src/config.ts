@@ -1,9 +1,10 @@
-// Provider configuration: the options createProvider takes, validated once at start.
+// Provider options: what createProvider takes (ProviderOptions), validated once at start into
+// ResolvedProviderOptions (not the wire configuration document, protocol's ProviderConfig).
 import { limits, parseDomain, parseSecureUrl, type UrlPolicy } from '@bsso/protocol';
 import { createJsonLogger, type Logger } from './log.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 
-export interface ProviderConfig {
+export interface ProviderOptions {
   /** The provider's issuer: a bare https origin, e.g. 'https://mail.test'. */
   issuer: string;
   /** Email domains served, e.g. ['mail.test']. */
@@ -71,7 +72,7 @@ export interface ProviderConfig {
   redisKeyPrefix?: string;
 }
 
-export interface ResolvedConfig {
+export interface ResolvedProviderOptions {
   issuer: string;
   domains: ReadonlySet<string>;
   dataDir: string;
@@ -124,7 +125,7 @@ function serviceUrl(name: string, value: string | undefined, protocols: string[]
   return value;
 }
 
-export function resolveConfig(config: ProviderConfig): ResolvedConfig {
+export function resolveProviderOptions(config: ProviderOptions): ResolvedProviderOptions {
   const urlPolicy: UrlPolicy = {
     allowLocalhostHttp: config.developmentAllowLocalhostHttp === true,
   };

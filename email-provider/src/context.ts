@@ -1,13 +1,13 @@
 // Everything a route needs, built once by createProvider (no module-level state).
 import type { AccountService } from './accounts.ts';
-import type { ResolvedConfig } from './config.ts';
+import type { ResolvedProviderOptions } from './config.ts';
 import type { SessionManager } from './http/sessions.ts';
 import type { SigningKeys } from './keys.ts';
 import type { Limiters } from './rate-limit.ts';
 import type { Stores } from './storage/types.ts';
 
 export interface ProviderContext {
-  config: ResolvedConfig;
+  config: ResolvedProviderOptions;
   stores: Stores;
   keys: SigningKeys;
   sessions: SessionManager;

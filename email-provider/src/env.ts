@@ -1,9 +1,9 @@
 // Reads the server's settings from an environment object (main.ts passes process.env once).
-import type { ProviderConfig } from './config.ts';
+import type { ProviderOptions } from './config.ts';
 import { parseTrustProxy } from './trust-proxy.ts';
 
 export interface ServerSettings {
-  provider: ProviderConfig;
+  provider: ProviderOptions;
   port: number;
   host: string;
   /** TLS certificate and key file paths; absent only in development http mode. */
@@ -48,7 +48,7 @@ export function readServerSettings(env: Env): ServerSettings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error('BSSO_PORT must be a port number.');
   }
-  const provider: ProviderConfig = {
+  const provider: ProviderOptions = {
     issuer: required(env, 'BSSO_ISSUER'),
     domains,
     dataDir: required(env, 'BSSO_DATA_DIR'),

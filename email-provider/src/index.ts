@@ -3,13 +3,13 @@ import { mkdir } from 'node:fs/promises';
 import type { Express } from 'express';
 import { createAccountService } from './accounts.ts';
 import { createApp } from './app.ts';
-import { type ProviderConfig, resolveConfig } from './config.ts';
+import { type ProviderOptions, resolveProviderOptions } from './config.ts';
 import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
 import { loadSigningKeys } from './keys.ts';
 import { openProviderStores } from './storage/select.ts';
 
-export type { ProviderConfig } from './config.ts';
+export type { ProviderOptions } from './config.ts';
 export { CSRF_COOKIE, CSRF_FIELD } from './http/csrf.ts';
 export { SESSION_COOKIE } from './http/sessions.ts';
 export { rotateSigningKey, SIGNING_KEYS_FILE } from './keys.ts';
@@ -42,8 +42,8 @@ export interface Provider {
 
 const LOG_RETENTION_MS = 90 * 86_400_000;
 
-export async function createProvider(options: ProviderConfig): Promise<Provider> {
-  const config = resolveConfig(options);
+export async function createProvider(options: ProviderOptions): Promise<Provider> {
+  const config = resolveProviderOptions(options);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadSigningKeys(config.dataDir, config.now());
   const { stores, limiters } = await openProviderStores(config);

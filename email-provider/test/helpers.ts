@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CookieJar } from '@bsso/protocol/testing';
-import { createProvider, type Provider, type ProviderConfig, silentLogger } from '../src/index.ts';
+import { createProvider, type Provider, type ProviderOptions, silentLogger } from '../src/index.ts';
 
 export const ISSUER = 'https://mail.test';
 export const DOMAIN = 'mail.test';
@@ -38,7 +38,7 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 export async function startProvider(
-  options: Partial<ProviderConfig> & { dataDir?: string; clock?: Clock } = {},
+  options: Partial<ProviderOptions> & { dataDir?: string; clock?: Clock } = {},
 ): Promise<Running> {
   const dataDir = options.dataDir ?? (await tempDir());
   const clock = options.clock ?? { ms: START };

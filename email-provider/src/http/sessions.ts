@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { randomToken } from '@bsso/protocol';
 import type { Request, Response } from 'express';
-import type { ResolvedConfig } from '../config.ts';
+import type { ResolvedProviderOptions } from '../config.ts';
 import type { SessionStore } from '../storage/types.ts';
 import { clearHostCookie, readCookie, setHostCookie } from './cookies.ts';
 
@@ -29,7 +29,7 @@ function hashId(id: string): string {
 
 export function createSessionManager(
   store: SessionStore,
-  config: Pick<ResolvedConfig, 'sessionIdleMs' | 'sessionAbsoluteMs' | 'now'>,
+  config: Pick<ResolvedProviderOptions, 'sessionIdleMs' | 'sessionAbsoluteMs' | 'now'>,
 ): SessionManager {
   const lookup = async (req: Request): Promise<Session | undefined> => {
     const id = readCookie(req, SESSION_COOKIE);

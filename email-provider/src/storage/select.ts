@@ -4,7 +4,7 @@
 //   sessions and used assertion ids unless Redis is set);
 // - redisUrl: Redis for sessions, used assertion ids and rate limits, shared by instances.
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.ts';
+import type { ResolvedProviderOptions } from '../config.ts';
 import { createMemoryRateLimiter, type Limiters, type RateLimiter } from '../rate-limit.ts';
 import { openPostgres } from './postgres-database.ts';
 import { createPostgresStores } from './postgres-stores.ts';
@@ -28,7 +28,7 @@ export interface ProviderStores {
 }
 
 type StoreConfig = Pick<
-  ResolvedConfig,
+  ResolvedProviderOptions,
   | 'dataDir'
   | 'databaseUrl'
   | 'databaseSchema'
