@@ -179,7 +179,7 @@ describe('references in the repository', () => {
       /threats\.md/,
       /contract\.md/,
       /\(contract:/,
-      /\bbrief\b/i,
+      /\b(?:the|a|our) brief\b|\bbrief (?:flow|step|item)/i,
       /\/work\//,
       /\.\.\/shared\/(?:design|notes)\b/,
     ];
