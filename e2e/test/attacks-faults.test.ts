@@ -346,7 +346,9 @@ describe('threat 40: floods', () => {
       const limited = await w.startSite({
         outbound: { timeoutMs: 300 },
         discovery: { failureCacheSeconds: 0 },
-        rateLimiter: (await import('@bsso/relying-site')).createMemoryRateLimiter({ max: 5 }),
+        rateLimiter: (await import('@bsso/relying-site')).createMemoryRequestRateLimiter({
+          max: 5,
+        }),
       });
       const before = requests;
       const lb = new SiteBrowser(limited);

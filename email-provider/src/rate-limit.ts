@@ -3,7 +3,11 @@
 // (storage/redis-stores.ts) take over for several instances.
 import { isIP } from 'node:net';
 
-export interface RateLimiter {
+/**
+ * Counts failed attempts per key in a sliding window and refuses more once a key reaches its
+ * limit (associations and assertion requests count every request as one). A success resets.
+ */
+export interface FailureThrottle {
   /** Whether another attempt is allowed for `key` now. */
   allowed(key: string, now: number): Promise<boolean>;
   /** Counts one failed attempt. */
@@ -15,19 +19,19 @@ export interface RateLimiter {
 /** Every limiter of the provider, built by storage/select.ts. */
 export interface Limiters {
   /** Sign-in failures per account from one client: that client is throttled on it. */
-  signinPair: RateLimiter;
+  signinPair: FailureThrottle;
   /** Sign-in failures (and sign-ups) per client across accounts. */
-  signinClient: RateLimiter;
+  signinClient: FailureThrottle;
   /** Sign-in failures per account from all clients together: over it, slow down. */
-  signinAccount: RateLimiter;
+  signinAccount: FailureThrottle;
   /** Sign-in attempts per account and client while the account is slowed down. */
-  signinSlow: RateLimiter;
+  signinSlow: FailureThrottle;
   /** New associations per client. */
-  association: RateLimiter;
+  association: FailureThrottle;
   /** Assertion requests per client. */
-  assertionClient: RateLimiter;
+  assertionClient: FailureThrottle;
   /** Assertion requests per provider session. */
-  assertionSession: RateLimiter;
+  assertionSession: FailureThrottle;
 }
 
 /**
@@ -70,7 +74,7 @@ export function pairKey(client: string, account: string): string {
   return `${client}|${account}`;
 }
 
-export interface MemoryRateLimiterOptions {
+export interface MemoryFailureThrottleOptions {
   /** Failures tolerated within the window. */
   maxFailures: number;
   windowMs: number;
@@ -82,7 +86,9 @@ export interface MemoryRateLimiterOptions {
  * A sliding window per key: the times of the counted events, oldest first. Expired times
  * leave from the front (amortised constant time), so a high limit stays cheap.
  */
-export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
+export function createMemoryFailureThrottle(
+  options: MemoryFailureThrottleOptions,
+): FailureThrottle {
   const maxKeys = options.maxKeys ?? 100_000;
   const events = new Map<string, { times: number[]; head: number }>();
   const count = (key: string, now: number): number => {

@@ -1,7 +1,7 @@
 // One contract for every provider store and rate limiter implementation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RateLimiter } from '../src/rate-limit.ts';
+import type { FailureThrottle } from '../src/rate-limit.ts';
 import type { Stores } from '../src/storage/types.ts';
 
 /** The store contract: stores.test.ts runs it against SQLite, PostgreSQL and PostgreSQL + Redis. */
@@ -96,10 +96,10 @@ export function storeContract(
 }
 
 /** The rate limiter contract: memory and Redis. */
-export function rateLimiterContract(
+export function failureThrottleContract(
   name: string,
   open: (options: { maxFailures: number; windowMs: number }) => Promise<{
-    limiter: RateLimiter;
+    limiter: FailureThrottle;
     done(): Promise<void>;
   }>,
 ) {

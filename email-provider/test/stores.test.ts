@@ -13,11 +13,11 @@ import {
   uniqueName,
 } from '@bsso/protocol/testing';
 import { silentLogger } from '../src/log.ts';
-import { createMemoryRateLimiter } from '../src/rate-limit.ts';
+import { createMemoryFailureThrottle } from '../src/rate-limit.ts';
 import { openPostgres } from '../src/storage/postgres-database.ts';
 import { createPostgresStores } from '../src/storage/postgres-stores.ts';
 import { connectRedis } from '../src/storage/redis-client.ts';
-import { createRedisRateLimiter } from '../src/storage/redis-stores.ts';
+import { createRedisFailureThrottle } from '../src/storage/redis-stores.ts';
 import { openProviderStores } from '../src/storage/select.ts';
 import { openSqliteDatabase } from '../src/storage/sqlite-database.ts';
 import { createSqliteStores } from '../src/storage/sqlite-stores.ts';
@@ -34,7 +34,7 @@ import {
   tempDir,
 } from './helpers.ts';
 import { DATABASE_URL, dropSchema } from './services.ts';
-import { rateLimiterContract, storeContract } from './store-contract.ts';
+import { failureThrottleContract, storeContract } from './store-contract.ts';
 
 const ALICE = 'alice@mail.test';
 
@@ -99,16 +99,16 @@ storeContract('PostgreSQL + Redis', async () => {
   };
 });
 
-rateLimiterContract('memory', async (options) => ({
-  limiter: createMemoryRateLimiter(options),
+failureThrottleContract('memory', async (options) => ({
+  limiter: createMemoryFailureThrottle(options),
   async done() {},
 }));
 
-rateLimiterContract('Redis', async (options) => {
+failureThrottleContract('Redis', async (options) => {
   const prefix = `${uniqueName()}:`;
   const client = await connectRedis(REDIS_URL);
   return {
-    limiter: createRedisRateLimiter(client, { ...options, prefix, name: 'test' }),
+    limiter: createRedisFailureThrottle(client, { ...options, prefix, name: 'test' }),
     async done() {
       client.destroy();
       await dropRedisPrefix(prefix);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { readServerSettings } from '../src/env.ts';
 import { escapeHtml, html } from '../src/pages/html.ts';
 import { createPasswordChecker, hashPassword, verifyPassword } from '../src/passwords.ts';
-import { clientKey, createMemoryRateLimiter } from '../src/rate-limit.ts';
+import { clientKey, createMemoryFailureThrottle } from '../src/rate-limit.ts';
 
 describe('passwords', () => {
   it('hash with a per-user salt and verify in constant time', async () => {
@@ -27,7 +27,7 @@ describe('passwords', () => {
 
 describe('memory rate limiter', () => {
   it('stays bounded in memory', async () => {
-    const limiter = createMemoryRateLimiter({ maxFailures: 1, windowMs: 1000, maxKeys: 2 });
+    const limiter = createMemoryFailureThrottle({ maxFailures: 1, windowMs: 1000, maxKeys: 2 });
     await limiter.fail('a', 0);
     await limiter.fail('b', 0);
     await limiter.fail('c', 0);

@@ -12,7 +12,7 @@ import {
   uniquePrefix,
 } from '@bsso/protocol/testing';
 import {
-  createRedisRateLimiter,
+  createRedisRequestRateLimiter,
   createRedisStores,
   createSiteCore,
   type RedisSiteStores,
@@ -155,8 +155,8 @@ describe('Redis rate limiter', () => {
     const a = createRedisStores(REDIS_URL, { prefix });
     const b = createRedisStores(REDIS_URL, { prefix });
     try {
-      const limitA = createRedisRateLimiter(a.client, { prefix, max: 2, windowSeconds: 60 });
-      const limitB = createRedisRateLimiter(b.client, { prefix, max: 2, windowSeconds: 60 });
+      const limitA = createRedisRequestRateLimiter(a.client, { prefix, max: 2, windowSeconds: 60 });
+      const limitB = createRedisRequestRateLimiter(b.client, { prefix, max: 2, windowSeconds: 60 });
       const t = 60_000 * 1000;
       assert.equal(await limitA.take('1.2.3.4', t), true);
       assert.equal(await limitB.take('1.2.3.4', t + 1), true);

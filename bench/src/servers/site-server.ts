@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type AssertionSigningKey, createAssertion, createNonce } from '@bsso/protocol';
 import type { PublicNetworkOptions } from '@bsso/protocol/public-network';
 import { testNetwork } from '@bsso/protocol/testing';
-import { bsso, createMemoryRateLimiter, type SiteCore } from '@bsso/relying-site';
+import { bsso, createMemoryRequestRateLimiter, type SiteCore } from '@bsso/relying-site';
 import express from 'express';
 import { routeNodeFetch } from '../../../e2e/src/network.ts';
 import type { TestPki } from '../../../e2e/src/pki.ts';
@@ -34,7 +34,7 @@ function siteApp(verification: 'association' | 'direct', network: PublicNetworkO
     verification,
     outbound: { network },
     // One load generator is one client: the limiter still runs, with a limit never reached.
-    rateLimiter: createMemoryRateLimiter({ max: 1e12 }),
+    rateLimiter: createMemoryRequestRateLimiter({ max: 1e12 }),
   });
   const app = express();
   app.disable('x-powered-by');

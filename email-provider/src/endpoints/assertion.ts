@@ -19,7 +19,7 @@ import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Session } from '../http/sessions.ts';
 import { paths } from '../paths.ts';
-import { clientKey, type RateLimiter } from '../rate-limit.ts';
+import { clientKey, type FailureThrottle } from '../rate-limit.ts';
 
 /** 1. Only browser extensions may call: a web page's credentialed request is refused. */
 export function checkExtensionOrigin(ctx: ProviderContext) {
@@ -35,7 +35,7 @@ export function checkExtensionOrigin(ctx: ProviderContext) {
 }
 
 /** Counts one request for `key`; refuses it (rate_limited) over the limit. */
-async function countRequest(limiter: RateLimiter, key: string, now: number): Promise<void> {
+async function countRequest(limiter: FailureThrottle, key: string, now: number): Promise<void> {
   if (!(await limiter.allowed(key, now))) {
     throw new BssoError('rate_limited', 'Too many assertion requests; try again later.');
   }

@@ -3,7 +3,7 @@
 // forgets on its own; small sorted-set indexes keep the sweep (removeExpired) exact.
 // Multi-key scripts assume one Redis node (not Redis Cluster).
 import { randomUUID } from 'node:crypto';
-import type { RateLimiter } from '../rate-limit.ts';
+import type { FailureThrottle } from '../rate-limit.ts';
 import { type RedisClient, redisCall } from './redis-client.ts';
 import type { SessionRecord, SessionStore, UsedAssertionStore } from './types.ts';
 
@@ -150,7 +150,7 @@ export function createRedisUsedAssertionStore(
   };
 }
 
-export interface RedisRateLimiterOptions extends RedisStoreOptions {
+export interface RedisFailureThrottleOptions extends RedisStoreOptions {
   /** Name of this limiter within the prefix, e.g. 'signin-account'. */
   name: string;
   maxFailures: number;
@@ -158,10 +158,10 @@ export interface RedisRateLimiterOptions extends RedisStoreOptions {
 }
 
 /** A sliding-window failure counter shared by every instance (one sorted set per key). */
-export function createRedisRateLimiter(
+export function createRedisFailureThrottle(
   client: RedisClient,
-  options: RedisRateLimiterOptions,
-): RateLimiter {
+  options: RedisFailureThrottleOptions,
+): FailureThrottle {
   const p = `${options.prefix ?? 'bsso:'}rate:${options.name}:`;
   return {
     allowed: (key, now) =>

@@ -5,12 +5,12 @@
 // - redisUrl: Redis for sessions, used assertion ids and rate limits, shared by instances.
 import { join } from 'node:path';
 import type { ResolvedProviderOptions } from '../config.ts';
-import { createMemoryRateLimiter, type Limiters, type RateLimiter } from '../rate-limit.ts';
+import { createMemoryFailureThrottle, type FailureThrottle, type Limiters } from '../rate-limit.ts';
 import { openPostgres } from './postgres-database.ts';
 import { createPostgresStores } from './postgres-stores.ts';
 import { connectRedis, type RedisClient, redactUrl } from './redis-client.ts';
 import {
-  createRedisRateLimiter,
+  createRedisFailureThrottle,
   createRedisSessionStore,
   createRedisUsedAssertionStore,
 } from './redis-stores.ts';
@@ -79,10 +79,10 @@ export async function openProviderStores(config: StoreConfig): Promise<ProviderS
     throw err;
   }
   const shared = { prefix: config.redisKeyPrefix, now: config.now };
-  const limiter = (name: string, maxFailures: number, windowMs: number): RateLimiter =>
+  const limiter = (name: string, maxFailures: number, windowMs: number): FailureThrottle =>
     redis
-      ? createRedisRateLimiter(redis, { ...shared, name, maxFailures, windowMs })
-      : createMemoryRateLimiter({ maxFailures, windowMs });
+      ? createRedisFailureThrottle(redis, { ...shared, name, maxFailures, windowMs })
+      : createMemoryFailureThrottle({ maxFailures, windowMs });
   const client = redis;
   const stores: Stores = client
     ? {

@@ -39,12 +39,12 @@ export {
   type OutboundOptions,
 } from './outbound.ts';
 export {
-  createMemoryRateLimiter,
-  type MemoryRateLimiterOptions,
-  type RateLimiter,
+  createMemoryRequestRateLimiter,
+  type MemoryRequestRateLimiterOptions,
+  type RequestRateLimiter,
 } from './rate-limit.ts';
 export {
-  createRedisRateLimiter,
+  createRedisRequestRateLimiter,
   createRedisStores,
   type RedisClient,
   type RedisSiteStores,

@@ -2,7 +2,7 @@
 import { parseSecureUrl } from '@bsso/protocol';
 import type { DiscoveryPolicy } from './discovery.ts';
 import type { OutboundOptions } from './outbound.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RequestRateLimiter } from './rate-limit.ts';
 import type { SiteStores } from './stores.ts';
 
 export interface SiteCoreOptions {
@@ -32,9 +32,9 @@ export interface SiteCoreOptions {
   now?: () => number;
   /**
    * Per-client limit on challenges and deliveries. Default: memory, 120 per client per
-   * minute (createMemoryRateLimiter). `false` turns it off (a proxy in front limits instead).
+   * minute (createMemoryRequestRateLimiter). `false` turns it off (a proxy in front limits instead).
    */
-  rateLimiter?: RateLimiter | false;
+  rateLimiter?: RequestRateLimiter | false;
 }
 
 export interface ResolvedEndpoint {

@@ -2,12 +2,12 @@
 // rate-limit challenges and deliveries per client; threat 40). The memory limiter is for
 // one process; the interface lets a shared store count for several instances.
 
-export interface RateLimiter {
+export interface RequestRateLimiter {
   /** Counts one request of `key` at `now` (ms); false when the client is over its limit. */
   take(key: string, now: number): Promise<boolean>;
 }
 
-export interface MemoryRateLimiterOptions {
+export interface MemoryRequestRateLimiterOptions {
   /** Requests allowed per client and window. Default 120. */
   max?: number;
   /** Window length in seconds. Default 60. */
@@ -17,7 +17,9 @@ export interface MemoryRateLimiterOptions {
 }
 
 /** A fixed-window counter per client key. */
-export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}): RateLimiter {
+export function createMemoryRequestRateLimiter(
+  options: MemoryRequestRateLimiterOptions = {},
+): RequestRateLimiter {
   const max = options.max ?? 120;
   const windowMs = (options.windowSeconds ?? 60) * 1000;
   const maxKeys = options.maxKeys ?? 10_000;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { base64url } from 'jose';
 import { createClient, type RedisClientType } from 'redis';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RequestRateLimiter } from './rate-limit.ts';
 import type {
   AssociationCache,
   AssociationKey,
@@ -218,12 +218,12 @@ export function createRedisAssociationCache(
 
 /**
  * The per-client endpoint limit counted in Redis, so it holds across instances: a fixed
- * window per client (INCR, expiring with the window). Defaults as createMemoryRateLimiter.
+ * window per client (INCR, expiring with the window). Defaults as createMemoryRequestRateLimiter.
  */
-export function createRedisRateLimiter(
+export function createRedisRequestRateLimiter(
   client: RedisClient,
   options: { prefix?: string; max?: number; windowSeconds?: number } = {},
-): RateLimiter {
+): RequestRateLimiter {
   const max = options.max ?? 120;
   const windowMs = (options.windowSeconds ?? 60) * 1000;
   if (!(max > 0 && windowMs > 0)) throw new TypeError('Rate limits must be positive numbers.');

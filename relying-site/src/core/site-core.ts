@@ -18,8 +18,8 @@ import {
   type SiteCoreOptions,
 } from './options.ts';
 import { createOutbound, type OutboundOptions } from './outbound.ts';
-import { createMemoryRateLimiter } from './rate-limit.ts';
-import { createRedisRateLimiter, createRedisStores } from './redis-stores.ts';
+import { createMemoryRequestRateLimiter } from './rate-limit.ts';
+import { createRedisRequestRateLimiter, createRedisStores } from './redis-stores.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
 import { type VerifiedAssertion, verifyAssertion } from './verify.ts';
 
@@ -77,8 +77,8 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       ? null
       : (options.rateLimiter ??
         (redis
-          ? createRedisRateLimiter(redis.client, redisPrefix ? { prefix: redisPrefix } : {})
-          : createMemoryRateLimiter()));
+          ? createRedisRequestRateLimiter(redis.client, redisPrefix ? { prefix: redisPrefix } : {})
+          : createMemoryRequestRateLimiter()));
 
   const sessions: Sessions = {
     async create(email) {
