@@ -3,8 +3,8 @@
 // forgets on its own; small sorted-set indexes keep the sweep (removeExpired) exact.
 // Multi-key scripts assume one Redis node (not Redis Cluster).
 import { randomUUID } from 'node:crypto';
+import { type RedisClient, redisCall } from '@bsso/protocol/redis';
 import type { FailureThrottle } from '../rate-limit.ts';
-import { type RedisClient, redisCall } from './redis-client.ts';
 import type { SessionRecord, SessionStore, UsedAssertionStore } from './types.ts';
 
 export interface RedisStoreOptions {

@@ -4,11 +4,12 @@
 //   sessions and used assertion ids unless Redis is set);
 // - redisUrl: Redis for sessions, used assertion ids and rate limits, shared by instances.
 import { join } from 'node:path';
+import type { RedisClient } from '@bsso/protocol/redis';
 import type { ResolvedProviderOptions } from '../config.ts';
 import { createMemoryFailureThrottle, type FailureThrottle, type Limiters } from '../rate-limit.ts';
 import { openPostgres } from './postgres-database.ts';
 import { createPostgresStores } from './postgres-stores.ts';
-import { connectRedis, type RedisClient, redactUrl } from './redis-client.ts';
+import { connectRedis, redactUrl } from './redis-client.ts';
 import {
   createRedisFailureThrottle,
   createRedisSessionStore,
@@ -58,20 +59,10 @@ export async function openProviderStores(config: StoreConfig): Promise<ProviderS
   try {
     if (config.redisUrl) {
       // Logged once per outage, not once per reconnect attempt.
-      let down = false;
+      const url = redactUrl(config.redisUrl);
       redis = await connectRedis(config.redisUrl, {
-        onError: (err) => {
-          if (down) return;
-          down = true;
-          config.logger.error('redis_unavailable', {
-            url: redactUrl(config.redisUrl ?? ''),
-            message: err.message,
-          });
-        },
-      });
-      redis.on('ready', () => {
-        if (down) config.logger.info('redis_reconnected', {});
-        down = false;
+        onDown: (err) => config.logger.error('redis_unavailable', { url, message: err.message }),
+        onUp: () => config.logger.info('redis_reconnected', {}),
       });
     }
   } catch (err) {

@@ -3,8 +3,13 @@
 // provider takes a short lock so the instances hold one association per provider.
 // Every key expires in Redis; records also carry their own expiry, checked on read.
 import { randomUUID } from 'node:crypto';
+import {
+  redisCall as call,
+  createRedisClient,
+  type RedisClient,
+  reportOutages,
+} from '@bsso/protocol/redis';
 import { base64url } from 'jose';
-import { createClient, type RedisClientType } from 'redis';
 import type { RequestRateLimiter } from './rate-limit.ts';
 import type {
   AssociationCache,
@@ -19,7 +24,7 @@ import type {
   SiteStores,
 } from './stores.ts';
 
-export type RedisClient = RedisClientType;
+export type { RedisClient };
 
 export interface RedisStoresOptions {
   /** Prefix of every key; default 'bsso-site:'. Instances of one site share it. */
@@ -67,34 +72,14 @@ function openClient(url: string, options: RedisStoresOptions): RedisClient {
   if (!URL.canParse(url) || !['redis:', 'rediss:'].includes(new URL(url).protocol)) {
     throw new TypeError('redisUrl must be a redis:// or rediss:// URL.');
   }
-  const client: RedisClient = createClient({
-    url,
-    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
-  });
-  const report =
-    options.onError ?? ((err: Error) => console.error(`bsso: Redis unavailable: ${err.message}`));
-  let down = false;
-  client.on('error', (err: Error) => {
-    if (!down) report(err);
-    down = true;
-  });
-  client.on('ready', () => {
-    down = false;
+  const client = createRedisClient(url, { commandTimeoutMs: options.commandTimeoutMs });
+  reportOutages(client, {
+    down:
+      options.onError ?? ((err: Error) => console.error(`bsso: Redis unavailable: ${err.message}`)),
   });
   // Failures surface per command (and through onError); the client keeps reconnecting.
   client.connect().catch(() => undefined);
   return client;
-}
-
-/** Runs a Redis call, turning failures into one clear message naming the store. */
-async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    const reason = err instanceof Error ? err.message || err.name : String(err);
-    throw new Error(`Redis ${what} failed: ${reason}`, { cause: err });
-  }
 }
 
 /** Milliseconds until `expiresAt`, at least 1 (Redis refuses 0). */
