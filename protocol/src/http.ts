@@ -21,6 +21,14 @@ export interface JsonRequestOptions {
   redirect?: 'error' | 'manual';
 }
 
+/**
+ * The media type of a Content-Type header: lower case, parameters (`; charset=…`) dropped,
+ * '' when there is none. Every party compares request and answer types through this.
+ */
+export function mediaType(header: string | null | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
 export interface JsonResponse {
   status: number;
   body: unknown;
@@ -72,7 +80,7 @@ export async function requestJson(
         : { status: response.status, body: undefined, location };
     }
     const text = await readCapped(response, maxBytes);
-    const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const type = mediaType(response.headers.get('content-type'));
     if (!type || !accept.includes(type)) {
       throw new BssoError('provider_error', `${originOf(url)} answered with ${type || 'no type'}.`);
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { requestJson } from '../src/index.ts';
+import { mediaType, requestJson } from '../src/index.ts';
 import { rejectsCode } from './expect.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -169,5 +169,19 @@ describe('requestJson', () => {
     assert.equal(init?.redirect, 'error');
     assert.equal(init?.credentials, 'omit');
     assert.ok(init?.signal instanceof AbortSignal);
+  });
+});
+
+describe('mediaType', () => {
+  it('lower case, without parameters, empty when absent', () => {
+    assert.equal(mediaType('Application/JSON; charset=utf-8'), 'application/json');
+    assert.equal(
+      mediaType(' application/x-www-form-urlencoded '),
+      'application/x-www-form-urlencoded',
+    );
+    assert.equal(mediaType('text/html;'), 'text/html');
+    assert.equal(mediaType(''), '');
+    assert.equal(mediaType(null), '');
+    assert.equal(mediaType(undefined), '');
   });
 });

@@ -1,11 +1,10 @@
 // Body reading for the JSON endpoints, in the order the contract checks: content type (415),
 // then size (413, before and while reading), then JSON syntax (400, via the error handler).
-import { BssoError, limits } from '@bsso/protocol';
+import { BssoError, limits, mediaType } from '@bsso/protocol';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 function requireJsonType(req: Request, _res: Response, next: NextFunction): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') {
+  if (mediaType(req.headers['content-type']) !== 'application/json') {
     next(new BssoError('unsupported_media_type', 'The request must be application/json.'));
     return;
   }

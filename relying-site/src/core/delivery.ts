@@ -6,6 +6,7 @@ import {
   DELIVERY_ASSERTION_FIELD,
   DELIVERY_RETURN_TO_FIELD,
   limits,
+  mediaType,
   safeReturnPath,
 } from '@bsso/protocol';
 
@@ -16,8 +17,7 @@ export interface DeliveryForm {
 }
 
 export function checkContentType(header: string | undefined): void {
-  const type = (header ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
+  if (mediaType(header) !== 'application/x-www-form-urlencoded') {
     throw new BssoError('unsupported_media_type', 'Send the assertion as a form.');
   }
 }
