@@ -1,7 +1,6 @@
 // Counting for throttles: sign-in failures (threat 16), associations, assertion requests
 // (threat 49). In memory, per process; the async interface lets a shared store
 // (storage/redis-stores.ts) take over for several instances.
-import { isIP } from 'node:net';
 
 /**
  * Counts failed attempts per key in a sliding window and refuses more once a key reaches its
@@ -32,41 +31,6 @@ export interface Limiters {
   assertionClient: FailureThrottle;
   /** Assertion requests per provider session. */
   assertionSession: FailureThrottle;
-}
-
-/**
- * The client a request counts for: its address (req.ip, behind trusted proxies the one they
- * forwarded), an IPv4-mapped IPv6 address as its IPv4 address, and any other IPv6 address as
- * its /64 network, since one host commonly holds a whole /64 and could otherwise change
- * address, and so bucket, at every request.
- */
-export function clientKey(address: string | undefined): string {
-  if (address === undefined || address === '') return 'unknown';
-  if (isIP(address) !== 6) return address;
-  const groups = ipv6Groups(address);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const [hi = 0, lo = 0] = groups.slice(6);
-    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
-  }
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.toString(16))
-    .join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (zone dropped, embedded IPv4 read). */
-function ipv6Groups(address: string): number[] {
-  let text = address.split('%')[0] ?? '';
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [b1, b2, b3, b4] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((b1 << 8) | b2).toString(16)}:${((b3 << 8) | b4).toString(16)}`;
-  }
-  const [left = '', right] = text.split('::');
-  const head = left === '' ? [] : left.split(':');
-  const tail = right === undefined || right === '' ? [] : right.split(':');
-  const fill = right === undefined ? [] : Array(8 - head.length - tail.length).fill('0');
-  return [...head, ...fill, ...tail].map((g) => Number.parseInt(g, 16));
 }
 
 /** The key of one account as seen from one client (the client part has no `|`). */

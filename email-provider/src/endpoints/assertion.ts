@@ -13,13 +13,14 @@ import {
   parseAssertionRequest,
   parseEmail,
 } from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { isExtensionOrigin } from '../config.ts';
 import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import type { Session } from '../http/sessions.ts';
 import { paths } from '../paths.ts';
-import { clientKey, type FailureThrottle } from '../rate-limit.ts';
+import type { FailureThrottle } from '../rate-limit.ts';
 
 /** 1. Only browser extensions may call: a web page's credentialed request is refused. */
 export function checkExtensionOrigin(ctx: ProviderContext) {

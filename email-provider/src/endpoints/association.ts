@@ -6,11 +6,11 @@ import {
   encodeAssociationAnswer,
   parseAssociationRequest,
 } from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { jsonBody } from '../http/json-body.ts';
 import { paths } from '../paths.ts';
-import { clientKey } from '../rate-limit.ts';
 
 export function associationRouter(ctx: ProviderContext): Router {
   const router = Router();

@@ -12,12 +12,13 @@ import {
   POPUP_PARAM,
   POPUP_PARAM_VALUE,
 } from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
-import { clientKey, pairKey } from '../rate-limit.ts';
+import { pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
 

@@ -1,12 +1,12 @@
 // Optional self-service sign-up (off unless config.signupEnabled). Attempts count against
 // the per-address limiter so the form cannot be used to mass-create accounts.
 import { BssoError, parseEmail } from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
-import { clientKey } from '../rate-limit.ts';
 import { field, formBody } from './forms.ts';
 import { html, sendPage } from './html.ts';
 import { FORM_EXPIRED, SIGNIN_THROTTLED } from './signin.ts';

@@ -44,7 +44,10 @@ export interface SiteCore {
   readonly sessions: Sessions;
   /** A new random browser id for the binding cookie. */
   newBrowserId(): string;
-  /** Counts a request of one client (e.g. its address); throws rate_limited over the limit. */
+  /**
+   * Counts a request of one client (its key: `clientKey(address)` of
+   * '@bsso/protocol/client-address'); throws rate_limited over the limit.
+   */
   limit(clientKey: string): Promise<void>;
   challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
   /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */

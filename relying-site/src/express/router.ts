@@ -1,5 +1,6 @@
 // bsso(options): an Express Router serving the site's BSSO endpoint and setting `req.bsso`.
 import { BssoError, CHALLENGE_QUERY, limits } from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import {
   BROWSER_COOKIE,
@@ -69,7 +70,7 @@ export function bsso(options: BssoOptions): Router & { core: SiteCore } {
 /** GET <endpoint>?bsso=challenge&domain=<domain>: a nonce bound to this browser. */
 function challenge(core: SiteCore): Handler {
   return async (req, res) => {
-    await core.limit(clientKey(req));
+    await core.limit(clientOf(req));
     if (req.query.bsso !== CHALLENGE_QUERY) {
       throw new BssoError('invalid_request', 'Ask for a challenge with bsso=challenge.');
     }
@@ -86,7 +87,7 @@ function challenge(core: SiteCore): Handler {
 /** POST <endpoint> (form: assertion, return_to): checks before crypto, then verification. */
 function deliver(core: SiteCore, onSignIn: BssoOptions['onSignIn']): Handler {
   return async (req, res) => {
-    await core.limit(clientKey(req));
+    await core.limit(clientOf(req));
     checkContentType(req.headers['content-type']);
     checkDeclaredLength(req.headers['content-length'], limits.maxRequestBodyBytes);
     const form = parseDeliveryForm(await readBody(req, limits.maxRequestBodyBytes));
@@ -116,9 +117,9 @@ function signOut(core: SiteCore): Handler {
   };
 }
 
-/** The client's address (Express honours the app's 'trust proxy' setting). */
-function clientKey(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+/** The client's rate-limit key: its address (Express honours the app's 'trust proxy'). */
+function clientOf(req: Request): string {
+  return clientKey(req.ip ?? req.socket.remoteAddress);
 }
 
 // Codes only: a message could carry an origin, never an assertion, but keep logs minimal.
