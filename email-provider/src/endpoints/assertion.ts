@@ -8,6 +8,7 @@ import {
   BssoError,
   createAssertion,
   LOGIN_HINT_PARAM,
+  type LoginRequiredAnswer,
   POPUP_PARAM,
   POPUP_PARAM_VALUE,
   parseAssertionRequest,
@@ -117,7 +118,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
           error: 'login_required',
           error_description: 'Sign in at your email provider first.',
           signin_url: signinUrl(ctx, request.email),
-        });
+        } satisfies LoginRequiredAnswer);
         return;
       }
       // 6. Per session, before any signing or logging.

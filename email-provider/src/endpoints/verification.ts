@@ -8,6 +8,7 @@ import {
   decodeAssertion,
   limits,
   parseVerificationRequest,
+  type VerificationAnswer,
   verifyProviderSignature,
 } from '@bsso/protocol';
 import { type Request, type Response, Router } from 'express';
@@ -56,7 +57,7 @@ export function verificationRouter(ctx: ProviderContext): Router {
     checkClaims(ctx, decoded.claims, ctx.config.now());
     await consumeOnce(ctx, decoded.claims);
     // 7. The verified claims.
-    res.json({ valid: true, claims: decoded.claims });
+    res.json({ valid: true, claims: decoded.claims } satisfies VerificationAnswer);
   });
   return router;
 }
