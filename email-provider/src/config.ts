@@ -1,6 +1,11 @@
 // Provider options: what createProvider takes (ProviderOptions), validated once at start into
 // ResolvedProviderOptions (not the wire configuration document, protocol's ProviderConfig).
 import { limits, parseDomain, parseSecureUrl, type UrlPolicy } from '@bsso/protocol';
+import {
+  type AccountBackendOptions,
+  type ResolvedAccountBackend,
+  resolveAccountBackend,
+} from './backends/options.ts';
 import { createJsonLogger, type Logger } from './log.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 
@@ -70,6 +75,12 @@ export interface ProviderOptions {
   redisUrl?: string;
   /** Prefix of the provider's Redis keys; default 'bsso:<issuer host>:'. */
   redisKeyPrefix?: string;
+  /**
+   * Who checks a user's credentials at sign-in: the provider's own accounts ('builtin',
+   * default), the mail server (IMAP), a directory (LDAP) or the company's OpenID provider
+   * (see backends/options.ts). Sign-up needs 'builtin'.
+   */
+  accountBackend?: AccountBackendOptions;
 }
 
 export interface ResolvedProviderOptions {
@@ -97,6 +108,7 @@ export interface ResolvedProviderOptions {
   databaseSchema: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  accountBackend: ResolvedAccountBackend;
 }
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
@@ -143,6 +155,12 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
   const allowed = config.allowedExtensionOrigins;
   if (allowed?.some((o) => !isExtensionOrigin(o))) {
     throw new TypeError('allowedExtensionOrigins must be chrome-extension:// or moz-extension://.');
+  }
+  const accountBackend = resolveAccountBackend(config.accountBackend, urlPolicy);
+  if (config.signupEnabled === true && accountBackend.type !== 'builtin') {
+    throw new TypeError(
+      `signupEnabled needs the builtin account back-end: ${accountBackend.type} accounts are made where they live.`,
+    );
   }
   const year = 366 * 24 * 3600;
   return {
@@ -220,5 +238,6 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
     databaseSchema: config.databaseSchema ?? 'bsso',
     redisUrl: serviceUrl('redisUrl', config.redisUrl, ['redis:', 'rediss:']),
     redisKeyPrefix: config.redisKeyPrefix ?? `bsso:${issuerUrl.host}:`,
+    accountBackend,
   };
 }

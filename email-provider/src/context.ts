@@ -1,5 +1,6 @@
 // Everything a route needs, built once by createProvider (no module-level state).
 import type { AccountService } from './accounts.ts';
+import type { AccountBackend } from './backends/index.ts';
 import type { ResolvedProviderOptions } from './config.ts';
 import type { SessionManager } from './http/sessions.ts';
 import type { SigningKeys } from './keys.ts';
@@ -12,6 +13,8 @@ export interface ProviderContext {
   keys: SigningKeys;
   sessions: SessionManager;
   accounts: AccountService;
+  /** Who checks credentials at sign-in (builtin, IMAP, LDAP, upstream OpenID provider). */
+  backend: AccountBackend;
   /** Throttles: sign-in failures, associations and assertion requests. */
   limiters: Limiters;
 }

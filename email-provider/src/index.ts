@@ -1,14 +1,30 @@
 // @bsso/email-provider: a BSSO email provider as an Express app (protocol-spec.md#provider-processing).
 import { mkdir } from 'node:fs/promises';
+import { BssoError } from '@bsso/protocol';
 import type { Express } from 'express';
 import { createAccountService } from './accounts.ts';
 import { createApp } from './app.ts';
+import { createAccountBackend } from './backends/index.ts';
 import { type ProviderOptions, resolveProviderOptions } from './config.ts';
 import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
 import { loadSigningKeys } from './keys.ts';
 import { openProviderStores } from './storage/select.ts';
 
+export type {
+  AccountBackendOptions,
+  ImapBackendOptions,
+  LdapBackendOptions,
+  OidcBackendOptions,
+} from './backends/options.ts';
+export {
+  createUpstreamOidc,
+  type UpstreamIdentity,
+  type UpstreamOidc,
+  UpstreamOidcError,
+  type UpstreamOidcOptions,
+  type UpstreamTransaction,
+} from './backends/upstream-oidc.ts';
 export type { ProviderOptions } from './config.ts';
 export { CSRF_COOKIE, CSRF_FIELD } from './http/csrf.ts';
 export { SESSION_COOKIE } from './http/sessions.ts';
@@ -47,13 +63,29 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadSigningKeys(config.dataDir, config.now());
   const { stores, limiters } = await openProviderStores(config);
+  const accounts = createAccountService({ stores, domains: config.domains, now: config.now });
   const ctx: ProviderContext = {
     config,
     stores,
     keys,
     sessions: createSessionManager(stores.sessions, config),
-    accounts: createAccountService({ stores, domains: config.domains, now: config.now }),
+    accounts,
+    backend: createAccountBackend(config.accountBackend, {
+      accounts,
+      domains: config.domains,
+      issuer: config.issuer,
+    }),
     limiters,
+  };
+  const external = config.accountBackend.type !== 'builtin';
+  /** Accounts of an external back-end are made and changed where they live. */
+  const builtinOnly = (what: string) => {
+    if (external) {
+      throw new BssoError(
+        'invalid_request',
+        `${what}: accounts live in the ${config.accountBackend.type} back-end; manage them there.`,
+      );
+    }
   };
   const sweepAssociations = () => stores.associations.removeExpired(config.now());
   const sweep = async () => {
@@ -74,10 +106,16 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   return {
     app: createApp(ctx),
     accounts: {
-      create: (email, password) => ctx.accounts.create(email, password),
+      create: async (email, password) => {
+        builtinOnly('create');
+        await ctx.accounts.create(email, password);
+      },
       remove: (email) => ctx.accounts.remove(email),
       list: () => ctx.accounts.list(),
-      setPassword: (email, password) => ctx.accounts.setPassword(email, password),
+      setPassword: async (email, password) => {
+        builtinOnly('setPassword');
+        await ctx.accounts.setPassword(email, password);
+      },
     },
     associations: {
       invalidate: (handle) => stores.associations.invalidate(handle),
@@ -86,6 +124,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     sweep,
     async close() {
       if (timer) clearInterval(timer);
+      await ctx.backend.close();
       await stores.close();
     },
   };

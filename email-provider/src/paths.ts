@@ -7,6 +7,9 @@ export const paths = {
   verification: '/bsso/verify',
   signin: '/signin',
   signinDone: '/signin/done',
+  /** Sign-in through the upstream OpenID provider (the oidc account back-end). */
+  signinUpstream: '/signin/upstream',
+  signinUpstreamCallback: '/signin/upstream/callback',
   signout: '/signout',
   signup: '/signup',
   account: '/account',

@@ -3,7 +3,10 @@
 // token. Failures are throttled per account *and client* and per client, so a stranger's
 // wrong passwords throttle the stranger, never the account's owner on another client; many
 // clients failing on one account slow it down (one attempt a minute per client) instead of
-// locking it (protocol-spec.md#provider-processing).
+// locking it (protocol-spec.md#provider-processing). Whichever account back-end checks the
+// password (builtin, IMAP, LDAP), the page, the throttling and the messages are the same; a
+// back-end that does not answer gives "try again later" (503) and signs in no one. With the
+// upstream OpenID back-end the page shows its button instead (signin-upstream.ts).
 import {
   LOGIN_HINT_PARAM,
   limits,
@@ -25,16 +28,23 @@ import { html, SafeHtml, sendPage } from './html.ts';
 export const SIGNIN_FAILED = 'Email or password is wrong.';
 export const SIGNIN_THROTTLED = 'Too many attempts. Wait a few minutes, then try again.';
 export const FORM_EXPIRED = 'The form has expired. Please try again.';
+export const SIGNIN_UNAVAILABLE = 'Sign-in is not available right now. Please try again later.';
 
 interface SigninForm {
   email: string;
   popup: boolean;
   error?: string;
   signupEnabled: boolean;
+  /** The upstream OpenID provider's name: a button to sign in there instead of the form. */
+  upstreamLabel?: string | undefined;
 }
 
-function renderSignin(req: Request, res: Response, status: number, form: SigninForm): void {
+export function renderSignin(req: Request, res: Response, status: number, form: SigninForm): void {
   const token = csrfToken(req, res);
+  if (form.upstreamLabel !== undefined) {
+    renderUpstreamButton(res, status, token, form);
+    return;
+  }
   const focusPassword = form.email !== '';
   const error = form.error
     ? html`<p class="error" role="alert" id="signin-error">${form.error}</p>`
@@ -61,19 +71,37 @@ ${form.signupEnabled ? html`<p><a href="${paths.signup}">Create an account</a></
   );
 }
 
+function renderUpstreamButton(res: Response, status: number, token: string, form: SigninForm) {
+  sendPage(
+    res,
+    status,
+    'Sign in',
+    html`<h1>Sign in to your email account</h1>
+${form.error ? html`<p class="error" role="alert" id="signin-error">${form.error}</p>` : ''}
+<form method="post" action="${paths.signinUpstream}">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+${form.popup ? html`<input type="hidden" name="${POPUP_PARAM}" value="${POPUP_PARAM_VALUE}">` : ''}
+<input type="hidden" name="email" value="${form.email}">
+<button type="submit" autofocus>Sign in with ${form.upstreamLabel}</button>
+</form>`,
+  );
+}
+
 function loginHint(value: string | undefined): string {
   return value !== undefined && value.length <= limits.maxEmailLength ? value : '';
 }
 
 export function signinRouter(ctx: ProviderContext): Router {
   const router = Router();
-  const { config, limiters } = ctx;
+  const { config, limiters, backend } = ctx;
+  const upstreamLabel = backend.kind === 'oidc' ? backend.label : undefined;
 
   router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
     renderSignin(req, res, 200, {
       email: loginHint(queryString(req, LOGIN_HINT_PARAM)),
       popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
       signupEnabled: config.signupEnabled,
+      upstreamLabel,
     });
   });
 
@@ -81,9 +109,14 @@ export function signinRouter(ctx: ProviderContext): Router {
     const email = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
     const password = field(req, 'password') ?? '';
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
-    const form = { email, popup, signupEnabled: config.signupEnabled };
+    const form = { email, popup, signupEnabled: config.signupEnabled, upstreamLabel };
     if (!csrfValid(req)) {
       renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
+      return;
+    }
+    if (backend.kind !== 'password') {
+      // No passwords here: the upstream OpenID provider checks them.
+      renderSignin(req, res, 400, form);
       return;
     }
     const now = config.now();
@@ -101,8 +134,14 @@ export function signinRouter(ctx: ProviderContext): Router {
       return;
     }
     if (slowedDown) await limiters.signinSlow.fail(pair, now);
-    const account = await ctx.accounts.authenticate(email, password);
-    if (!account) {
+    const result = await backend.check(email, password);
+    if (!result.ok && result.code === 'backend_unavailable') {
+      // Nothing was checked, so nothing counts as a failure; nobody is signed in.
+      config.logger.error('signin_backend_unavailable', { backend: backend.type });
+      renderSignin(req, res, 503, { ...form, error: SIGNIN_UNAVAILABLE });
+      return;
+    }
+    if (!result.ok) {
       await limiters.signinPair.fail(pair, now);
       await limiters.signinClient.fail(ipKey, now);
       await limiters.signinAccount.fail(accountKey, now);
@@ -111,7 +150,7 @@ export function signinRouter(ctx: ProviderContext): Router {
       return;
     }
     await limiters.signinPair.reset(pair);
-    await ctx.sessions.start(req, res, account);
+    await ctx.sessions.start(req, res, result.email);
     config.logger.info('signin', {});
     res.redirect(
       303,
