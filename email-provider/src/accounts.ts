@@ -25,7 +25,7 @@ export interface AccountServiceOptions {
   now: () => number;
 }
 
-export function checkNewPassword(password: unknown): string {
+function checkNewPassword(password: unknown): string {
   if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
     throw new BssoError(
       'invalid_request',

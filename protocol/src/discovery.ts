@@ -1,14 +1,8 @@
 // Discovery: email domain -> WebFinger -> provider configuration (protocol-spec.md#discovery).
 import WebFinger from 'webfinger.js';
 import * as z from 'zod';
-import {
-  BSSO_VERSION,
-  DOMAIN_PROBE_LOCAL_PART,
-  JRD_CONTENT_TYPE,
-  limits,
-  WEBFINGER_REL,
-} from './constants.ts';
-import { type EmailAddress, parseDomain, parseEmail } from './email.ts';
+import { BSSO_VERSION, JRD_CONTENT_TYPE, limits, WEBFINGER_REL } from './constants.ts';
+import { type EmailAddress, parseEmail } from './email.ts';
 import { BssoError } from './errors.ts';
 import { type FetchLike, requestJson } from './http.ts';
 import { parseSecureUrl, requireSameOrigin, type UrlPolicy } from './urls.ts';
@@ -232,15 +226,4 @@ export async function discoverProvider(
     );
   }
   return { email, config: parseProviderConfig(answer.body, configUrl, options) };
-}
-
-/**
- * Discovery when only the domain is known (a site answering a challenge): looks up the
- * domain's probe address, which names the same provider as every address of the domain.
- */
-export async function discoverProviderForDomain(
-  domain: string,
-  options: DiscoveryOptions = {},
-): Promise<Discovered> {
-  return discoverProvider(`${DOMAIN_PROBE_LOCAL_PART}@${parseDomain(domain)}`, options);
 }

@@ -54,12 +54,3 @@ export function parseDomain(input: unknown): string {
   }
   return domain;
 }
-
-export function isValidEmail(input: unknown): boolean {
-  try {
-    parseEmail(input);
-    return true;
-  } catch {
-    return false;
-  }
-}

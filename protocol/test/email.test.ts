@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidEmail, limits, parseDomain, parseEmail } from '../src/index.ts';
+import { limits, parseDomain, parseEmail } from '../src/index.ts';
 import { throwsCode } from './expect.ts';
 
 describe('parseEmail', () => {
@@ -45,13 +45,8 @@ describe('parseEmail', () => {
   for (const [name, input] of bad) {
     it(`refuses ${name}`, () => {
       throwsCode(() => parseEmail(input), 'invalid_email');
-      assert.equal(isValidEmail(input), false);
     });
   }
-
-  it('isValidEmail says yes to a valid address', () => {
-    assert.equal(isValidEmail('alice@mail.example'), true);
-  });
 });
 
 describe('parseDomain', () => {

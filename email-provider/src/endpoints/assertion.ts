@@ -24,7 +24,7 @@ import { paths } from '../paths.ts';
 import type { FailureThrottle } from '../rate-limit.ts';
 
 /** 1. Only browser extensions may call: a web page's credentialed request is refused. */
-export function checkExtensionOrigin(ctx: ProviderContext) {
+function checkExtensionOrigin(ctx: ProviderContext) {
   const allowed = ctx.config.allowedExtensionOrigins;
   return (req: Request, _res: Response, next: NextFunction): void => {
     const origin = req.headers.origin;

@@ -18,7 +18,7 @@ function queryValues(value: unknown): string[] {
   return [];
 }
 
-export function configurationUrl(issuer: string): string {
+function configurationUrl(issuer: string): string {
   return new URL(paths.configuration, issuer).href;
 }
 

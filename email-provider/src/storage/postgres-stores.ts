@@ -17,7 +17,7 @@ function count(result: pg.QueryResult): number {
   return result.rowCount ?? 0;
 }
 
-export function createPostgresAccountStore(pool: pg.Pool): AccountStore {
+function createPostgresAccountStore(pool: pg.Pool): AccountStore {
   const toRecord = (row: Row): AccountRecord => ({
     email: str(row, 'email'),
     passwordHash: str(row, 'password_hash'),
@@ -54,7 +54,7 @@ export function createPostgresAccountStore(pool: pg.Pool): AccountStore {
   };
 }
 
-export function createPostgresSessionStore(pool: pg.Pool): SessionStore {
+function createPostgresSessionStore(pool: pg.Pool): SessionStore {
   return {
     async insert(r) {
       await pool.query(
@@ -93,7 +93,7 @@ export function createPostgresSessionStore(pool: pg.Pool): SessionStore {
   };
 }
 
-export function createPostgresAssociationStore(pool: pg.Pool): AssociationStore {
+function createPostgresAssociationStore(pool: pg.Pool): AssociationStore {
   return {
     async insert(r) {
       await pool.query(
@@ -130,7 +130,7 @@ export function createPostgresAssociationStore(pool: pg.Pool): AssociationStore 
   };
 }
 
-export function createPostgresUsedAssertionStore(pool: pg.Pool): UsedAssertionStore {
+function createPostgresUsedAssertionStore(pool: pg.Pool): UsedAssertionStore {
   return {
     // The primary key makes the insert the atomic test-and-set, across instances too.
     async markUsed(jti, keepUntil) {
@@ -146,7 +146,7 @@ export function createPostgresUsedAssertionStore(pool: pg.Pool): UsedAssertionSt
   };
 }
 
-export function createPostgresIssuedAssertionLog(pool: pg.Pool): IssuedAssertionLog {
+function createPostgresIssuedAssertionLog(pool: pg.Pool): IssuedAssertionLog {
   return {
     async record(e) {
       await pool.query(

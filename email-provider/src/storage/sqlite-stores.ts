@@ -24,7 +24,7 @@ function changes(result: { changes: number | bigint }): number {
   return Number(result.changes);
 }
 
-export function createSqliteAccountStore(db: DatabaseSync): AccountStore {
+function createSqliteAccountStore(db: DatabaseSync): AccountStore {
   const insert = db.prepare(
     'INSERT OR IGNORE INTO accounts (email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)',
   );
@@ -60,7 +60,7 @@ export function createSqliteAccountStore(db: DatabaseSync): AccountStore {
   };
 }
 
-export function createSqliteSessionStore(db: DatabaseSync): SessionStore {
+function createSqliteSessionStore(db: DatabaseSync): SessionStore {
   const insert = db.prepare(
     'INSERT INTO sessions (id_hash, email, created_at, last_seen_at) VALUES (?, ?, ?, ?)',
   );
@@ -99,7 +99,7 @@ export function createSqliteSessionStore(db: DatabaseSync): SessionStore {
   };
 }
 
-export function createSqliteAssociationStore(db: DatabaseSync): AssociationStore {
+function createSqliteAssociationStore(db: DatabaseSync): AssociationStore {
   const insert = db.prepare(
     'INSERT INTO associations (handle, secret, site, created_at, expires_at, invalidated) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -134,7 +134,7 @@ export function createSqliteAssociationStore(db: DatabaseSync): AssociationStore
   };
 }
 
-export function createSqliteUsedAssertionStore(db: DatabaseSync): UsedAssertionStore {
+function createSqliteUsedAssertionStore(db: DatabaseSync): UsedAssertionStore {
   // The primary key makes the insert the atomic test-and-set.
   const mark = db.prepare('INSERT OR IGNORE INTO used_assertions (jti, keep_until) VALUES (?, ?)');
   const removeExpired = db.prepare('DELETE FROM used_assertions WHERE keep_until <= ?');
@@ -148,7 +148,7 @@ export function createSqliteUsedAssertionStore(db: DatabaseSync): UsedAssertionS
   };
 }
 
-export function createSqliteIssuedAssertionLog(db: DatabaseSync): IssuedAssertionLog {
+function createSqliteIssuedAssertionLog(db: DatabaseSync): IssuedAssertionLog {
   const record = db.prepare(
     'INSERT INTO issued_assertions (email, site_origin, issued_at) VALUES (?, ?, ?)',
   );

@@ -93,7 +93,7 @@ function parse<T extends { expiresAt: number }>(text: string | null, now: number
   return typeof value.expiresAt === 'number' && value.expiresAt > now ? value : null;
 }
 
-export function createRedisNonceStore(
+function createRedisNonceStore(
   client: RedisClient,
   prefix: string,
   now: () => number,
@@ -112,7 +112,7 @@ export function createRedisNonceStore(
   };
 }
 
-export function createRedisSessionStore(
+function createRedisSessionStore(
   client: RedisClient,
   prefix: string,
   now: () => number,
@@ -154,7 +154,7 @@ const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export function createRedisAssociationCache(
+function createRedisAssociationCache(
   client: RedisClient,
   prefix: string,
   now: () => number,
@@ -224,7 +224,7 @@ export function createRedisRequestRateLimiter(
   };
 }
 
-export function createRedisDiscoveryCache(
+function createRedisDiscoveryCache(
   client: RedisClient,
   prefix: string,
   now: () => number,

@@ -126,22 +126,17 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       const name = parseDomain(domain);
       const nonce = createNonce();
       let handle: string | undefined;
-      let issuer: string | undefined;
       if (mode === 'association') {
         // A provider that cannot be found or associated with leaves direct verification.
         try {
           const config = await discovery.forDomain(name);
-          issuer = config.issuer;
           handle = (await associations.current(config))?.handle;
         } catch {
           handle = undefined;
         }
       }
       const expiresAt = now() + nonceTtl * 1000;
-      await stores.nonces.put(
-        nonce,
-        issuer ? { browserId, issuer, expiresAt } : { browserId, expiresAt },
-      );
+      await stores.nonces.put(nonce, { browserId, expiresAt });
       return handle ? { nonce, handle, expires_in: nonceTtl } : { nonce, expires_in: nonceTtl };
     },
 

@@ -6,8 +6,6 @@ import type { ProviderConfig } from '@bsso/protocol';
 /** A challenge nonce, bound to the browser that asked for it. */
 export interface NonceRecord {
   browserId: string;
-  /** The issuer the challenge's domain named, when the site looked it up. */
-  issuer?: string;
   expiresAt: number;
 }
 

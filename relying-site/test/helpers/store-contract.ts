@@ -20,7 +20,6 @@ export function storeContract(
       const { clock, stores } = setup();
       await stores.nonces.put('n1', {
         browserId: 'b',
-        issuer: 'https://i',
         expiresAt: clock.now + 1000,
       });
       const results = await Promise.all(
@@ -31,7 +30,6 @@ export function storeContract(
         results.find((r) => r !== null),
         {
           browserId: 'b',
-          issuer: 'https://i',
           expiresAt: clock.now + 1000,
         },
       );
