@@ -165,7 +165,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, host: string): Promise<
  * a name must resolve (errors and empty answers refuse: fail closed) and every address of the
  * answer must be allowed, so an answer mixing public and private addresses is refused.
  */
-export function createAddressCheck(options: PublicNetworkOptions = {}) {
+function createAddressCheck(options: PublicNetworkOptions = {}) {
   const allow = parseAllowList(options.allowAddresses ?? []);
   const resolve = options.resolve ?? systemResolver;
   const resolveTimeoutMs = options.resolveTimeoutMs ?? 5000;
