@@ -93,11 +93,7 @@ function parse<T extends { expiresAt: number }>(text: string | null, now: number
   return typeof value.expiresAt === 'number' && value.expiresAt > now ? value : null;
 }
 
-function createRedisNonceStore(
-  client: RedisClient,
-  prefix: string,
-  now: () => number,
-): NonceStore {
+function createRedisNonceStore(client: RedisClient, prefix: string, now: () => number): NonceStore {
   const key = (nonce: string) => `${prefix}nonce:${nonce}`;
   return {
     put: (nonce, record) =>
