@@ -3,6 +3,7 @@
 // listener, a cookie jar, and skips that fail under CI.
 export { isCi, skipUnlessCi } from './ci.ts';
 export { CookieJar, type CookieJarOptions } from './cookies.ts';
+export { type Dovecot, type DovecotOptions, dovecotMissing, startDovecot } from './dovecot.ts';
 export { type JsonRoute, jsonListener } from './json-listener.ts';
 export {
   createRoutingAgent,
@@ -14,6 +15,13 @@ export {
 } from './network.ts';
 export { hasOpenssl, makeTestPki, type TestPki } from './pki.ts';
 export {
+  type CountingProxy,
+  canConnect,
+  countingProxy,
+  freePort,
+  waitUntil,
+} from './ports.ts';
+export {
   dropRedisPrefix,
   REDIS_URL,
   type TcpProxy,
@@ -21,3 +29,4 @@ export {
   uniqueName,
   uniquePrefix,
 } from './services.ts';
+export { type Slapd, type SlapdOptions, slapdMissing, startSlapd } from './slapd.ts';
