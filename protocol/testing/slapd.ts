@@ -113,12 +113,13 @@ access to * by users read by anonymous auth
     await stop();
     throw new Error(`slapd did not start: ${String(err)}\n${log.slice(-2000)}`);
   }
-  const bindsBefore = [...log.matchAll(/ BIND dn="([^"]*)"/g)].length;
+  const bindsBefore = [...log.matchAll(/ BIND dn="([^"]*)" method=/g)].length;
   return {
     rootDn,
     ldapPort,
     ldapsPort,
-    binds: () => [...log.matchAll(/ BIND dn="([^"]*)"/g)].slice(bindsBefore).map((m) => m[1] ?? ''),
+    binds: () =>
+      [...log.matchAll(/ BIND dn="([^"]*)" method=/g)].slice(bindsBefore).map((m) => m[1] ?? ''),
     running: async () => child.exitCode === null && (await canConnect(ldapPort)),
     stop,
   };

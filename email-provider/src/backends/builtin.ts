@@ -1,7 +1,7 @@
 // The builtin back-end: accounts in the provider's own store (SQLite or PostgreSQL), checked
 // with scrypt by the account service (accounts.ts) and managed with the users CLI.
 import type { AccountService } from '../accounts.ts';
-import { INVALID, type PasswordBackend, UNAVAILABLE } from './types.ts';
+import { INVALID, type PasswordBackend, unavailable } from './types.ts';
 
 export function createBuiltinBackend(accounts: AccountService): PasswordBackend {
   return {
@@ -11,9 +11,9 @@ export function createBuiltinBackend(accounts: AccountService): PasswordBackend 
       try {
         const account = await accounts.authenticate(email, password);
         return account ? { ok: true, email: account } : INVALID;
-      } catch {
+      } catch (err) {
         // The account store did not answer.
-        return UNAVAILABLE;
+        return unavailable(err);
       }
     },
     async close() {},

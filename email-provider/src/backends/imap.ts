@@ -7,7 +7,7 @@ import {
   acceptableCredentials,
   INVALID,
   type PasswordBackend,
-  UNAVAILABLE,
+  unavailable,
   withBudget,
 } from './types.ts';
 
@@ -55,7 +55,7 @@ export function createImapBackend(
             await client.connect();
             return { ok: true, email: address.address };
           } catch (err) {
-            return authenticationFailed(err) ? INVALID : UNAVAILABLE;
+            return authenticationFailed(err) ? INVALID : unavailable(err);
           } finally {
             client.close();
           }

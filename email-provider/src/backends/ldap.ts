@@ -9,7 +9,7 @@ import {
   INVALID,
   type PasswordBackend,
   type PasswordCheckResult,
-  UNAVAILABLE,
+  unavailable,
   withBudget,
 } from './types.ts';
 
@@ -17,7 +17,12 @@ export function createLdapBackend(
   options: ResolvedLdap,
   domains: ReadonlySet<string>,
 ): PasswordBackend {
-  const tlsOptions = { ca: options.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2' } as const;
+  const tlsOptions = {
+    ca: options.ca,
+    servername: options.servername,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  } as const;
   return {
     kind: 'password',
     type: 'ldap',
@@ -28,7 +33,8 @@ export function createLdapBackend(
         url: options.url,
         timeout: options.timeoutMs,
         connectTimeout: options.timeoutMs,
-        tlsOptions,
+        // ldapts speaks implicit TLS whenever it is given TLS options: only for ldaps://.
+        ...(options.startTls ? {} : { tlsOptions }),
       });
       const close = () => {
         client.unbind().catch(() => undefined);
@@ -60,7 +66,7 @@ export function createLdapBackend(
             return { ok: true, email: address.address };
           } catch (err) {
             // Two entries with the address: sign in no one. Anything else: the server failed.
-            return err instanceof SizeLimitExceededError ? INVALID : UNAVAILABLE;
+            return err instanceof SizeLimitExceededError ? INVALID : unavailable(err);
           } finally {
             close();
           }

@@ -40,7 +40,10 @@ export interface LdapBackendOptions {
   bindPassword?: string;
   /** ldap:// only: upgrade with STARTTLS; default true. Off only for a loopback test server. */
   startTls?: boolean;
+  /** PEM file of the CA(s) to trust for the server's certificate; default the system's. */
   caFile?: string;
+  /** The TLS server name to check; default the URL's host. */
+  servername?: string;
   /** Time budget of one check in ms; default 10 000. */
   timeoutMs?: number;
 }
@@ -94,6 +97,7 @@ export interface ResolvedLdap {
   bind: { dn: string; password: string } | undefined;
   startTls: boolean;
   ca: string | undefined;
+  servername: string | undefined;
   timeoutMs: number;
 }
 
@@ -206,6 +210,7 @@ export function resolveAccountBackend(
         bind,
         startTls: protocol === 'ldap:' && options.startTls !== false,
         ca: readCa('caFile', options.caFile),
+        servername: options.servername?.trim() || undefined,
         timeoutMs: timeout(options.timeoutMs),
       };
     }

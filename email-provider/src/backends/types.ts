@@ -15,7 +15,7 @@ export type PasswordCheckResult =
    */
   | { ok: false; code: 'invalid_credentials' }
   /** The back-end did not answer in time or at all: nobody is signed in, try again later. */
-  | { ok: false; code: 'backend_unavailable' };
+  | { ok: false; code: 'backend_unavailable'; reason?: string };
 
 export interface PasswordBackend {
   readonly kind: 'password';
@@ -27,11 +27,16 @@ export interface PasswordBackend {
 }
 
 export const INVALID: PasswordCheckResult = { ok: false, code: 'invalid_credentials' };
-export const UNAVAILABLE: PasswordCheckResult = { ok: false, code: 'backend_unavailable' };
+/** backend_unavailable with the error's class name (or 'timeout') for the operator's log. */
+export function unavailable(err: unknown): PasswordCheckResult {
+  const reason =
+    err instanceof Error ? `${err.name}${'code' in err ? ` ${String(err.code)}` : ''}` : 'error';
+  return { ok: false, code: 'backend_unavailable', reason };
+}
 
 /**
  * Runs `work` with a time budget: when it is spent, `onTimeout` cleans up (closes the
- * connection) and the result is `UNAVAILABLE`, whatever `work` does later.
+ * connection) and the result is backend_unavailable ('timeout'), whatever `work` does later.
  */
 export async function withBudget(
   ms: number,
@@ -42,7 +47,7 @@ export async function withBudget(
   const expired = new Promise<PasswordCheckResult>((resolve) => {
     timer = setTimeout(() => {
       onTimeout();
-      resolve(UNAVAILABLE);
+      resolve({ ok: false, code: 'backend_unavailable', reason: 'timeout' });
     }, ms);
   });
   try {

@@ -137,7 +137,10 @@ export function signinRouter(ctx: ProviderContext): Router {
     const result = await backend.check(email, password);
     if (!result.ok && result.code === 'backend_unavailable') {
       // Nothing was checked, so nothing counts as a failure; nobody is signed in.
-      config.logger.error('signin_backend_unavailable', { backend: backend.type });
+      config.logger.error('signin_backend_unavailable', {
+        backend: backend.type,
+        reason: result.reason ?? 'unknown',
+      });
       renderSignin(req, res, 503, { ...form, error: SIGNIN_UNAVAILABLE });
       return;
     }
