@@ -3,10 +3,13 @@
 //         | invalidate-association <handle>
 // The data directory comes from --data-dir or BSSO_DATA_DIR; BSSO_DOMAINS (optional) limits
 // which domains accounts may be created in. Passwords are read from stdin (first line).
+// With an external account back-end (BSSO_ACCOUNT_BACKEND imap, ldap or oidc) accounts and
+// passwords live there: add and reset-password refuse; remove still ends the sessions.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDomain } from '@bsso/protocol';
 import { createAccountService } from './accounts.ts';
+import { readAccountBackendType } from './env.ts';
 import { DATABASE_FILE } from './index.ts';
 import { openSqliteDatabase } from './storage/sqlite-database.ts';
 import { createSqliteStores } from './storage/sqlite-stores.ts';
@@ -43,6 +46,13 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
   const [command, email] = args;
   if (!dataDir || !command) {
     process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const backend = readAccountBackendType(env);
+  if (backend !== 'builtin' && (command === 'add' || command === 'reset-password')) {
+    process.stderr.write(
+      `users ${command}: BSSO_ACCOUNT_BACKEND is ${backend}, so accounts and passwords live in that system; create them and change passwords there.\n`,
+    );
     return 2;
   }
   const domains = env.BSSO_DOMAINS

@@ -1,4 +1,8 @@
 // Reads the server's settings from an environment object (main.ts passes process.env once).
+import { readAccountBackend } from './backends/env.ts';
+
+export { readAccountBackendType } from './backends/env.ts';
+
 import type { ProviderOptions } from './config.ts';
 import { parseTrustProxy } from './trust-proxy.ts';
 
@@ -39,7 +43,8 @@ function flag(env: Env, name: string): boolean {
  * BSSO_TRUST_PROXY (hop count, true/false, or comma list of proxy addresses, CIDRs and
  * loopback / linklocal / uniquelocal; see trust-proxy.ts), BSSO_EXTENSION_ORIGINS (comma list),
  * DATABASE_URL (PostgreSQL) + BSSO_DATABASE_SCHEMA, REDIS_URL + BSSO_REDIS_PREFIX (shared
- * stores for several instances; see config.ts).
+ * stores for several instances; see config.ts), BSSO_ACCOUNT_BACKEND and its variables
+ * (builtin, imap, ldap, oidc; see backends/env.ts).
  */
 export function readServerSettings(env: Env): ServerSettings {
   const developmentHttp = flag(env, 'BSSO_DEVELOPMENT_HTTP');
@@ -54,6 +59,7 @@ export function readServerSettings(env: Env): ServerSettings {
     dataDir: required(env, 'BSSO_DATA_DIR'),
     signupEnabled: flag(env, 'BSSO_SIGNUP'),
     developmentAllowLocalhostHttp: developmentHttp,
+    accountBackend: readAccountBackend(env),
   };
   if (env.BSSO_TRUST_PROXY !== undefined) {
     provider.trustProxy = parseTrustProxy(env.BSSO_TRUST_PROXY.trim(), 'BSSO_TRUST_PROXY');

@@ -29,7 +29,7 @@ export interface ImapBackendOptions {
 /** A simple bind as the user's DN, found by searching the mail attribute. */
 export interface LdapBackendOptions {
   type: 'ldap';
-  /** ldaps://host:636 or ldap://host:389 (then STARTTLS unless `startTls` is false). */
+  /** ldaps://host:636, or ldap://host:389 which is always upgraded with STARTTLS. */
   url: string;
   /** Where to search for users, e.g. 'ou=people,dc=example,dc=com'. */
   baseDn: string;
@@ -38,8 +38,6 @@ export interface LdapBackendOptions {
   /** Service account for the search; default an anonymous search. */
   bindDn?: string;
   bindPassword?: string;
-  /** ldap:// only: upgrade with STARTTLS; default true. Off only for a loopback test server. */
-  startTls?: boolean;
   /** PEM file of the CA(s) to trust for the server's certificate; default the system's. */
   caFile?: string;
   /** The TLS server name to check; default the URL's host. */
@@ -208,7 +206,7 @@ export function resolveAccountBackend(
         baseDn: text('baseDn', options.baseDn),
         mailAttribute,
         bind,
-        startTls: protocol === 'ldap:' && options.startTls !== false,
+        startTls: protocol === 'ldap:',
         ca: readCa('caFile', options.caFile),
         servername: options.servername?.trim() || undefined,
         timeoutMs: timeout(options.timeoutMs),
