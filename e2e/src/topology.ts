@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
+import {
+  type AccountBackendOptions,
+  createProvider,
+  type Provider,
+  silentLogger,
+} from '@bsso/email-provider';
 import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
@@ -35,6 +40,8 @@ export interface TopologyOptions {
   evilSite?: boolean;
   /** What https://evil.test serves instead of 404s (implies `evilSite`). Default none. */
   evilHandler?: RequestListener;
+  /** Who checks passwords at the provider (IMAP, LDAP, ...). Default its own accounts. */
+  accountBackend?: AccountBackendOptions;
 }
 
 /** Counts requests per path, so tests can say which server-to-server calls happened. */
@@ -111,6 +118,7 @@ export async function startTopology(
     domains: [PROVIDER_NAME],
     dataDir,
     logger: silentLogger,
+    ...(options.accountBackend ? { accountBackend: options.accountBackend } : {}),
   });
   const providerLog = new RequestLog();
   const providerSite = await serveHttps(PROVIDER_NAME, pki, providerLog.wrap(provider.app));
