@@ -4,9 +4,11 @@ import type { ProviderContext } from './context.ts';
 import { assertionRouter } from './endpoints/assertion.ts';
 import { associationRouter } from './endpoints/association.ts';
 import { discoveryRouter } from './endpoints/discovery.ts';
+import { operationsRouter } from './endpoints/operations.ts';
 import { verificationRouter } from './endpoints/verification.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { apiHeaders } from './http/security-headers.ts';
+import { metricsMiddleware } from './metrics.ts';
 import { accountRouter } from './pages/account.ts';
 import { signinRouter } from './pages/signin.ts';
 import { signupRouter } from './pages/signup.ts';
@@ -33,6 +35,14 @@ export function createApp(ctx: ProviderContext): Express {
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
   app.use(requestLog(ctx));
+  app.use(metricsMiddleware(ctx.metrics, () => ctx.backend.type));
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    // While draining, each answer ends its connection so keep-alive clients reconnect
+    // elsewhere (the listening socket is already closed).
+    if (ctx.lifecycle.draining) res.set('Connection', 'close');
+    next();
+  });
+  app.use(operationsRouter(ctx));
   app.use(['/bsso', '/.well-known'], apiHeaders);
   app.use(discoveryRouter(ctx));
   app.use(assertionRouter(ctx));

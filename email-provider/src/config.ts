@@ -81,6 +81,11 @@ export interface ProviderOptions {
    * (see backends/options.ts). Sign-up needs 'builtin'.
    */
   accountBackend?: AccountBackendOptions;
+  /**
+   * Bearer token for GET /metrics (Prometheus). Unset (default): no /metrics at all. At
+   * least 32 visible ASCII characters (e.g. `openssl rand -hex 32`).
+   */
+  metricsToken?: string;
 }
 
 export interface ResolvedProviderOptions {
@@ -109,6 +114,7 @@ export interface ResolvedProviderOptions {
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   accountBackend: ResolvedAccountBackend;
+  metricsToken: string | undefined;
 }
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
@@ -239,5 +245,14 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
     redisUrl: serviceUrl('redisUrl', config.redisUrl, ['redis:', 'rediss:']),
     redisKeyPrefix: config.redisKeyPrefix ?? `bsso:${issuerUrl.host}:`,
     accountBackend,
+    metricsToken: metricsToken(config.metricsToken),
   };
+}
+
+function metricsToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{32,512}$/.test(value)) {
+    throw new TypeError('metricsToken must be 32 to 512 visible ASCII characters.');
+  }
+  return value;
 }

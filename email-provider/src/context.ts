@@ -4,6 +4,7 @@ import type { AccountBackend } from './backends/index.ts';
 import type { ResolvedProviderOptions } from './config.ts';
 import type { SessionManager } from './http/sessions.ts';
 import type { SigningKeys } from './keys.ts';
+import type { Metrics } from './metrics.ts';
 import type { Limiters } from './rate-limit.ts';
 import type { Stores } from './storage/types.ts';
 
@@ -17,4 +18,8 @@ export interface ProviderContext {
   backend: AccountBackend;
   /** Throttles: sign-in failures, associations and assertion requests. */
   limiters: Limiters;
+  /** Counters and histograms for /metrics (metrics.ts). */
+  metrics: Metrics;
+  /** Set when shutdown begins: /readyz answers 503 and answers close their connection. */
+  lifecycle: { draining: boolean };
 }

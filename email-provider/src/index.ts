@@ -8,7 +8,9 @@ import { createAccountBackend } from './backends/index.ts';
 import { type ProviderOptions, resolveProviderOptions } from './config.ts';
 import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
-import { loadSigningKeys } from './keys.ts';
+import { createKeyRing } from './keys.ts';
+import { createMetrics } from './metrics.ts';
+import { instrumentLimiters, instrumentStores } from './storage/instrument.ts';
 import { openProviderStores } from './storage/select.ts';
 
 export type {
@@ -31,6 +33,7 @@ export { SESSION_COOKIE } from './http/sessions.ts';
 export { rotateSigningKey, SIGNING_KEYS_FILE } from './keys.ts';
 export type { Logger } from './log.ts';
 export { createJsonLogger, silentLogger } from './log.ts';
+export { operationsPaths } from './metrics.ts';
 export { paths } from './paths.ts';
 
 export { dropPostgresSchema } from './storage/postgres-database.ts';
@@ -52,7 +55,18 @@ export interface Provider {
   };
   /** Deletes every expired record: associations, sessions, used assertion ids, old log. */
   sweep(): Promise<void>;
-  /** Stops the sweep and closes the database. */
+  /**
+   * Reads the signing keys from dataDir again (after `rotateSigningKey` or the CLI's
+   * rotate-keys): new assertions are signed with the new current key, and assertions of
+   * retired keys still verify. Returns the current key id; on error the keys in use stay.
+   */
+  reloadKeys(): Promise<string>;
+  /**
+   * Shutdown begins: /readyz answers 503 and every answer closes its connection. Requests
+   * in flight go on; call close() once the server has drained them.
+   */
+  drain(): void;
+  /** Stops the sweep (waiting for one that runs), closes the back-end and the stores. */
   close(): Promise<void>;
 }
 
@@ -61,8 +75,14 @@ const LOG_RETENTION_MS = 90 * 86_400_000;
 export async function createProvider(options: ProviderOptions): Promise<Provider> {
   const config = resolveProviderOptions(options);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const keys = await loadSigningKeys(config.dataDir, config.now());
-  const { stores, limiters } = await openProviderStores(config);
+  const keys = await createKeyRing(config.dataDir, config.now());
+  const metrics = createMetrics({ processMetrics: config.metricsToken !== undefined });
+  const opened = await openProviderStores(config);
+  const storeError = (store: string, operation: string) =>
+    metrics.storeErrors.inc({ store, operation });
+  const stores = instrumentStores(opened.stores, storeError);
+  const limiters = instrumentLimiters(opened.limiters, storeError);
+  const lifecycle = { draining: false };
   const accounts = createAccountService({ stores, domains: config.domains, now: config.now });
   const ctx: ProviderContext = {
     config,
@@ -76,6 +96,8 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       issuer: config.issuer,
     }),
     limiters,
+    metrics,
+    lifecycle,
   };
   const external = config.accountBackend.type !== 'builtin';
   /** Accounts of an external back-end are made and changed where they live. */
@@ -95,10 +117,17 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     await stores.sessions.removeExpired(now - config.sessionIdleMs, now - config.sessionAbsoluteMs);
     await stores.issuedLog.removeOlderThan(now - LOG_RETENTION_MS);
   };
+  // The sweep in progress, so close() waits for it instead of closing the stores under it.
+  let sweeping: Promise<void> | undefined;
   const timer =
     config.sweepIntervalMs > 0
       ? setInterval(() => {
-          sweep().catch(() => config.logger.error('sweep_failed', {}));
+          if (sweeping) return;
+          sweeping = sweep()
+            .catch(() => config.logger.error('sweep_failed', {}))
+            .finally(() => {
+              sweeping = undefined;
+            });
         }, config.sweepIntervalMs)
       : undefined;
   timer?.unref();
@@ -122,8 +151,17 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       sweep: sweepAssociations,
     },
     sweep,
+    async reloadKeys() {
+      const kid = await keys.reload();
+      config.logger.info('keys_reloaded', { kid });
+      return kid;
+    },
+    drain() {
+      lifecycle.draining = true;
+    },
     async close() {
       if (timer) clearInterval(timer);
+      await sweeping;
       await ctx.backend.close();
       await stores.close();
     },

@@ -1,9 +1,12 @@
 // The provider's Ed25519 signing keys. Generated on first start and kept in
 // `<dataDir>/signing-keys.json` (mode 0600): the current key with its private half, and the
-// public halves of retired keys so assertions signed before a rotation still verify.
+// public halves of retired keys so assertions signed before a rotation still verify
+// (protocol-spec.md#direct-verification, step 4). A rotation (rotateSigningKey, the users
+// CLI's rotate-keys) rewrites the file; a running provider reloads it without a restart
+// (createKeyRing's reload, on SIGHUP in main.ts).
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROVIDER_KEY_ALG } from '@bsso/protocol';
+import { limits, PROVIDER_KEY_ALG } from '@bsso/protocol';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -21,6 +24,8 @@ interface StoredKey {
   public_jwk: JWK;
   /** Present for the current key only. */
   private_jwk?: JWK;
+  /** When a rotation retired it (ms); absent for the current key. */
+  retired_at?: number;
 }
 
 interface KeyFile {
@@ -106,14 +111,48 @@ export async function loadSigningKeys(dataDir: string, now: number): Promise<Sig
   return toSigningKeys(file);
 }
 
+/** Signing keys that follow the key file: `reload` reads it again (after a rotation). */
+export interface KeyRing extends SigningKeys {
+  /** Reads the key file again; on any error the keys in use stay. Returns the current kid. */
+  reload(): Promise<string>;
+}
+
+/** Loads the keys of `dataDir` (creating the first one) into a ring that can reload them. */
+export async function createKeyRing(dataDir: string, now: number): Promise<KeyRing> {
+  let keys = await loadSigningKeys(dataDir, now);
+  return {
+    get current() {
+      return keys.current;
+    },
+    publicKey: (kid) => keys.publicKey(kid),
+    kids: () => keys.kids(),
+    async reload() {
+      const file = await readKeyFile(join(dataDir, SIGNING_KEYS_FILE));
+      if (!file) throw new Error(`${SIGNING_KEYS_FILE} is missing from the data directory.`);
+      keys = await toSigningKeys(file);
+      return keys.current.kid;
+    },
+  };
+}
+
 /**
- * Makes a new current key and retires the old one (its private half is dropped). Running
- * providers pick it up on restart. `keep` bounds how many retired public keys are kept.
+ * How long a retired key's public half is kept whatever `keep` says: an assertion it signed
+ * just before the rotation must verify until it expires (plus the clock skew allowed).
+ */
+const RETIRED_KEY_MIN_MS = (limits.maxAssertionLifetimeSeconds + limits.clockSkewSeconds) * 1000;
+
+/**
+ * Makes a new current key and retires the old one (its private half is dropped). A running
+ * provider signs with the new key after its reload (SIGHUP) and keeps verifying the retired
+ * ones. Retired public keys are kept while an assertion they signed can still be valid, and
+ * beyond that the `keep` most recent.
  */
 export async function rotateSigningKey(dataDir: string, now: number, keep = 3): Promise<string> {
   const path = join(dataDir, SIGNING_KEYS_FILE);
   const file = (await readKeyFile(path)) ?? { version: 1, keys: [] };
-  const retired = file.keys.map(({ private_jwk: _p, ...rest }) => rest).slice(0, keep);
+  const retired = file.keys
+    .map(({ private_jwk: _p, ...rest }) => ({ ...rest, retired_at: rest.retired_at ?? now }))
+    .filter((k, i) => i < keep || now - k.retired_at < RETIRED_KEY_MIN_MS);
   const fresh = await newKey(now);
   await writeKeyFile(path, { version: 1, keys: [fresh, ...retired] });
   return fresh.kid;

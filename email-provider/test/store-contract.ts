@@ -92,6 +92,42 @@ export function storeContract(
         await done();
       }
     });
+
+    it("sessions: an account's list, most recently seen first, and ending them", async () => {
+      const { stores, done } = await open();
+      try {
+        const session = (idHash: string, email: string, lastSeenAt: number) =>
+          stores.sessions.insert({ idHash, email, createdAt: 1, lastSeenAt });
+        await session('s1', 'a@x.test', 10);
+        await session('s2', 'a@x.test', 30);
+        await session('s3', 'b@x.test', 20);
+        const listed = await stores.sessions.listForAccount('a@x.test');
+        assert.deepEqual(
+          listed.map((r) => [r.idHash, r.email, r.createdAt, r.lastSeenAt]),
+          [
+            ['s2', 'a@x.test', 1, 30],
+            ['s1', 'a@x.test', 1, 10],
+          ],
+        );
+        assert.deepEqual(await stores.sessions.listForAccount('c@x.test'), []);
+        assert.equal(await stores.sessions.removeForAccount('a@x.test'), 2);
+        assert.deepEqual(await stores.sessions.listForAccount('a@x.test'), []);
+        assert.equal((await stores.sessions.listForAccount('b@x.test')).length, 1);
+      } finally {
+        await done();
+      }
+    });
+
+    it('check: every back-end store answers', async () => {
+      const { stores, done } = await open();
+      try {
+        const checks = await stores.check();
+        assert.ok(checks.length > 0);
+        assert.ok(checks.every((c) => c.ok));
+      } finally {
+        await done();
+      }
+    });
   });
 }
 

@@ -139,6 +139,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
       const siteOrigin = new URL(request.audience).origin;
       await stores.issuedLog.record({ email: session.email, siteOrigin, issuedAt: now });
       config.logger.info('assertion_issued', { site: siteOrigin, key: key.kind });
+      ctx.metrics.assertionsIssued.inc({ key: key.kind });
       // 9. The answer (no-store, like every JSON answer).
       res.json({ assertion });
     },

@@ -35,6 +35,7 @@ export function associationRouter(ctx: ProviderContext): Router {
       invalidated: false,
     });
     config.logger.info('association_created', { site });
+    ctx.metrics.associationsCreated.inc();
     res.json(encodeAssociationAnswer(handle, secret, lifetime));
   });
   return router;

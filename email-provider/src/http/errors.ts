@@ -34,6 +34,8 @@ export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const mapped = normalize(err);
     const { status, body } = toErrorResponse(mapped);
+    // For the metrics (direct verification results by code); a fixed code, never a message.
+    res.locals.errorCode = body.error;
     if (status >= 500) {
       logger.error('request_failed', {
         method: req.method,

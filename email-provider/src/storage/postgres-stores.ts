@@ -8,6 +8,7 @@ import type {
   AccountStore,
   AssociationStore,
   IssuedAssertionLog,
+  SessionRecord,
   SessionStore,
   Stores,
   UsedAssertionStore,
@@ -55,6 +56,12 @@ function createPostgresAccountStore(pool: pg.Pool): AccountStore {
 }
 
 function createPostgresSessionStore(pool: pg.Pool): SessionStore {
+  const toRecord = (row: Row): SessionRecord => ({
+    idHash: str(row, 'id_hash'),
+    email: str(row, 'email'),
+    createdAt: num(row, 'created_at'),
+    lastSeenAt: num(row, 'last_seen_at'),
+  });
   return {
     async insert(r) {
       await pool.query(
@@ -65,13 +72,14 @@ function createPostgresSessionStore(pool: pg.Pool): SessionStore {
     async find(idHash) {
       const { rows } = await pool.query('SELECT * FROM sessions WHERE id_hash = $1', [idHash]);
       const row: Row | undefined = rows[0];
-      if (!row) return undefined;
-      return {
-        idHash: str(row, 'id_hash'),
-        email: str(row, 'email'),
-        createdAt: num(row, 'created_at'),
-        lastSeenAt: num(row, 'last_seen_at'),
-      };
+      return row ? toRecord(row) : undefined;
+    },
+    async listForAccount(email) {
+      const { rows } = await pool.query(
+        'SELECT * FROM sessions WHERE email = $1 ORDER BY last_seen_at DESC, id_hash',
+        [email],
+      );
+      return rows.map(toRecord);
     },
     async touch(idHash, at) {
       await pool.query('UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2', [at, idHash]);
@@ -187,6 +195,14 @@ export function createPostgresStores(pool: pg.Pool): Stores {
     associations: createPostgresAssociationStore(pool),
     usedAssertions: createPostgresUsedAssertionStore(pool),
     issuedLog: createPostgresIssuedAssertionLog(pool),
+    async check() {
+      try {
+        await pool.query('SELECT 1');
+        return [{ store: 'postgresql', ok: true }];
+      } catch {
+        return [{ store: 'postgresql', ok: false }];
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -89,6 +89,23 @@ export function createRedisSessionStore(
       redisCall('session remove', async () => {
         await removeOne(idHash);
       }),
+    listForAccount: (email) =>
+      redisCall('session list', async () => {
+        const records: SessionRecord[] = [];
+        for (const idHash of await client.sMembers(accountKey + email)) {
+          const h = await client.hGetAll(key(idHash));
+          if (h.email !== email) continue;
+          records.push({
+            idHash,
+            email,
+            createdAt: Number(h.createdAt),
+            lastSeenAt: Number(h.lastSeenAt),
+          });
+        }
+        return records.sort(
+          (a, b) => b.lastSeenAt - a.lastSeenAt || (a.idHash < b.idHash ? -1 : 1),
+        );
+      }),
     removeForAccount: (email) =>
       redisCall('session remove', async () => {
         let n = 0;

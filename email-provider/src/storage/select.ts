@@ -80,6 +80,13 @@ export async function openProviderStores(config: StoreConfig): Promise<ProviderS
         ...lasting,
         sessions: createRedisSessionStore(client, { ...shared, ttlMs: config.sessionAbsoluteMs }),
         usedAssertions: createRedisUsedAssertionStore(client, shared),
+        async check() {
+          const redisOk = await client.ping().then(
+            (answer) => answer === 'PONG',
+            () => false,
+          );
+          return [...(await lasting.check()), { store: 'redis', ok: redisOk }];
+        },
         async close() {
           await Promise.allSettled([client.close(), lasting.close()]);
         },

@@ -67,22 +67,27 @@ function createSqliteSessionStore(db: DatabaseSync): SessionStore {
   const find = db.prepare('SELECT * FROM sessions WHERE id_hash = ?');
   const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
   const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
+  const listForAccount = db.prepare(
+    'SELECT * FROM sessions WHERE email = ? ORDER BY last_seen_at DESC, id_hash',
+  );
   const removeForAccount = db.prepare('DELETE FROM sessions WHERE email = ?');
   const removeExpired = db.prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?');
+  const toRecord = (row: Row): SessionRecord => ({
+    idHash: str(row, 'id_hash'),
+    email: str(row, 'email'),
+    createdAt: num(row, 'created_at'),
+    lastSeenAt: num(row, 'last_seen_at'),
+  });
   return {
     async insert(r) {
       insert.run(r.idHash, r.email, r.createdAt, r.lastSeenAt);
     },
     async find(idHash) {
       const row = find.get(idHash);
-      if (!row) return undefined;
-      const record: SessionRecord = {
-        idHash: str(row, 'id_hash'),
-        email: str(row, 'email'),
-        createdAt: num(row, 'created_at'),
-        lastSeenAt: num(row, 'last_seen_at'),
-      };
-      return record;
+      return row ? toRecord(row) : undefined;
+    },
+    async listForAccount(email) {
+      return listForAccount.all(email).map(toRecord);
     },
     async touch(idHash, at) {
       touch.run(at, idHash);
@@ -187,6 +192,14 @@ export function createSqliteStores(db: DatabaseSync): Stores {
     associations: createSqliteAssociationStore(db),
     usedAssertions: createSqliteUsedAssertionStore(db),
     issuedLog: createSqliteIssuedAssertionLog(db),
+    async check() {
+      try {
+        db.prepare('SELECT 1').get();
+        return [{ store: 'sqlite', ok: true }];
+      } catch {
+        return [{ store: 'sqlite', ok: false }];
+      }
+    },
     async close() {
       if (db.isOpen) db.close();
     },

@@ -32,6 +32,8 @@ export interface SessionStore {
   find(idHash: string): Promise<SessionRecord | undefined>;
   touch(idHash: string, at: number): Promise<void>;
   remove(idHash: string): Promise<void>;
+  /** The account's sessions, most recently seen first (the users CLI's `sessions`). */
+  listForAccount(email: string): Promise<SessionRecord[]>;
   removeForAccount(email: string): Promise<number>;
   /** Removes sessions idle since before `idleCutoff` or created before `absoluteCutoff`. */
   removeExpired(idleCutoff: number, absoluteCutoff: number): Promise<number>;
@@ -82,11 +84,19 @@ export interface IssuedAssertionLog {
   removeOlderThan(cutoff: number): Promise<number>;
 }
 
+/** One back-end store's answer to a readiness check (/readyz); never carries a secret. */
+export interface StoreCheck {
+  store: 'sqlite' | 'postgresql' | 'redis';
+  ok: boolean;
+}
+
 export interface Stores {
   accounts: AccountStore;
   sessions: SessionStore;
   associations: AssociationStore;
   usedAssertions: UsedAssertionStore;
   issuedLog: IssuedAssertionLog;
+  /** Asks each back-end store for a trivial answer (a query, a ping); never throws. */
+  check(): Promise<StoreCheck[]>;
   close(): Promise<void>;
 }
