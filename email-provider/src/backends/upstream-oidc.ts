@@ -1,7 +1,8 @@
 // One round trip to an upstream OpenID provider (authorization code flow with PKCE, state
 // and nonce, through openid-client): start() gives the URL to send the browser to and the
 // transaction the caller keeps bound to that browser; finish() checks the callback against
-// it, exchanges the code, verifies the ID token and returns the verified email. Knows
+// it, exchanges the code, verifies the ID token (and asks UserInfo for the email when the
+// ID token has none) and returns the verified email. Knows
 // nothing of sign-in pages or sessions, so any feature that needs "who is this, says the
 // company's IdP" (the account back-end, a broker's bridging) can use it as is.
 import { parseEmail } from '@bsso/protocol';
@@ -125,20 +126,26 @@ export function createUpstreamOidc(options: UpstreamOidcOptions): UpstreamOidc {
       }
     },
     async finish(callbackUrl, transaction) {
-      let claims: oidc.IDToken | undefined;
+      let claims: { sub: string; email?: unknown; email_verified?: unknown } | undefined;
       try {
-        const tokens = await oidc.authorizationCodeGrant(await config(), callbackUrl, {
+        const c = await config();
+        const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, {
           pkceCodeVerifier: transaction.codeVerifier,
           expectedState: transaction.state,
           expectedNonce: transaction.nonce,
           idTokenExpected: true,
         });
         claims = tokens.claims();
+        // Many providers put the email in the ID token; the others (OpenID Connect Core
+        // 5.4: scope claims may go to UserInfo only) answer it at UserInfo, for the same sub.
+        if (claims && claims.email === undefined) {
+          claims = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+        }
       } catch (err) {
         throw classify(err);
       }
       if (claims?.email_verified !== true || typeof claims.email !== 'string') {
-        throw new UpstreamOidcError('upstream_rejected', 'No verified email in the ID token.');
+        throw new UpstreamOidcError('upstream_rejected', 'No verified email from the upstream.');
       }
       try {
         return { subject: claims.sub, email: parseEmail(claims.email).address };
