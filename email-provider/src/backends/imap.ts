@@ -34,7 +34,7 @@ export function createImapBackend(
         port: options.port,
         secure: options.tls === 'implicit',
         doSTARTTLS: options.tls === 'starttls' ? true : undefined,
-        servername: options.servername,
+        ...(options.servername ? { servername: options.servername } : {}),
         tls: { ca: options.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
         auth: {
           user: options.login === 'address' ? address.address : address.localPart,

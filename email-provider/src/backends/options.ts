@@ -1,6 +1,7 @@
 // Account back-ends: who checks a user's credentials at sign-in (protocol-spec.md#provider-processing,
 // Sign-in page). The options each back-end takes, and their validation once at start.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseSecureUrl, type UrlPolicy } from '@bsso/protocol';
 
 /** Accounts in the provider's own store (SQLite or PostgreSQL), managed with the users CLI. */
@@ -82,7 +83,7 @@ export interface ResolvedImap {
   port: number;
   tls: 'implicit' | 'starttls';
   ca: string | undefined;
-  servername: string;
+  servername: string | undefined;
   login: 'address' | 'local-part';
   timeoutMs: number;
 }
@@ -175,7 +176,8 @@ export function resolveAccountBackend(
         port,
         tls,
         ca: readCa('caFile', options.caFile),
-        servername: options.servername?.trim() || host,
+        // TLS names a server by name: an IP address host checks the certificate's IP instead.
+        servername: options.servername?.trim() || (isIP(host) ? undefined : host),
         login: oneOf('login', options.login, ['address', 'local-part'] as const, 'address'),
         timeoutMs: timeout(options.timeoutMs),
       };
