@@ -29,6 +29,22 @@ function requestLog(ctx: ProviderContext) {
   };
 }
 
+/**
+ * While draining, each answer ends its connection (decided when its headers are written,
+ * so a request that began before shutdown counts too): keep-alive clients reconnect
+ * elsewhere, and the server closes as soon as the requests in flight are done.
+ */
+function closeWhenDraining(lifecycle: ProviderContext['lifecycle']) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    res.writeHead = ((...args: unknown[]) => {
+      if (lifecycle.draining && !res.headersSent) res.setHeader('Connection', 'close');
+      return writeHead(...args);
+    }) as typeof res.writeHead;
+    next();
+  };
+}
+
 export function createApp(ctx: ProviderContext): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -36,12 +52,7 @@ export function createApp(ctx: ProviderContext): Express {
   app.set('query parser', 'simple');
   app.use(requestLog(ctx));
   app.use(metricsMiddleware(ctx.metrics, () => ctx.backend.type));
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    // While draining, each answer ends its connection so keep-alive clients reconnect
-    // elsewhere (the listening socket is already closed).
-    if (ctx.lifecycle.draining) res.set('Connection', 'close');
-    next();
-  });
+  app.use(closeWhenDraining(ctx.lifecycle));
   app.use(operationsRouter(ctx));
   app.use(['/bsso', '/.well-known'], apiHeaders);
   app.use(discoveryRouter(ctx));

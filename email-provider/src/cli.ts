@@ -1,23 +1,40 @@
-// Account administration against a provider's data directory:
+#!/usr/bin/env node
+// The `bsso-provider-users` program: administration against a provider's data directory
+// and stores (the same variables as the provider: cli-stores.ts):
 //   users add <email> | remove <email> | list | reset-password <email>
-//         | invalidate-association <handle>
+//         | sessions <email> | end-sessions <email>
+//         | invalidate-association <handle> | rotate-keys
 // The data directory comes from --data-dir or BSSO_DATA_DIR; BSSO_DOMAINS (optional) limits
 // which domains accounts may be created in. Passwords are read from stdin (first line).
 // With an external account back-end (BSSO_ACCOUNT_BACKEND imap, ldap or oidc) accounts and
 // passwords live there: add and reset-password refuse; remove still ends the sessions.
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseDomain } from '@bsso/protocol';
+import { parseDomain, parseEmail } from '@bsso/protocol';
 import { createAccountService } from './accounts.ts';
+import { openCliStores } from './cli-stores.ts';
 import { readAccountBackendType } from './env.ts';
-import { DATABASE_FILE } from './index.ts';
-import { openSqliteDatabase } from './storage/sqlite-database.ts';
-import { createSqliteStores } from './storage/sqlite-stores.ts';
+import { rotateSigningKey } from './keys.ts';
+import type { Stores } from './storage/types.ts';
 
-const USAGE = `usage: users [--data-dir DIR] add <email> | remove <email> | list | reset-password <email>
-             | invalidate-association <handle>
+const USAGE = `usage: bsso-provider-users [--data-dir DIR] add <email> | remove <email> | list
+         | reset-password <email> | sessions <email> | end-sessions <email>
+         | invalidate-association <handle> | rotate-keys
 The password is read from stdin (first line). An invalidated association handle is never
-used again; the next assertion for its site tells the site to purge it.`;
+used again; the next assertion for its site tells the site to purge it. rotate-keys makes
+a new signing key; the running provider uses it after SIGHUP (systemctl reload).`;
+
+/** Lists an account's sessions: times and a short prefix of the stored id hash. */
+async function listSessions(stores: Stores, email: string): Promise<number> {
+  const address = parseEmail(email).address;
+  const sessions = await stores.sessions.listForAccount(address);
+  for (const s of sessions) {
+    const created = new Date(s.createdAt).toISOString();
+    const seen = new Date(s.lastSeenAt).toISOString();
+    process.stdout.write(`${s.idHash.slice(0, 12)}  created ${created}  last seen ${seen}\n`);
+  }
+  process.stderr.write(`${sessions.length} session(s) of ${address}\n`);
+  return 0;
+}
 
 async function readPassword(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Password: ');
@@ -48,6 +65,13 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  if (command === 'rotate-keys') {
+    const kid = await rotateSigningKey(dataDir, Date.now());
+    process.stdout.write(
+      `new signing key ${kid}; reload the running provider (SIGHUP, systemctl reload) to use it\n`,
+    );
+    return 0;
+  }
   const backend = readAccountBackendType(env);
   if (backend !== 'builtin' && (command === 'add' || command === 'reset-password')) {
     process.stderr.write(
@@ -59,7 +83,7 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     ? new Set(env.BSSO_DOMAINS.split(',').map((d) => parseDomain(d.trim())))
     : undefined;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const stores = createSqliteStores(openSqliteDatabase(join(dataDir, DATABASE_FILE)));
+  const stores = await openCliStores(env, dataDir);
   const accounts = createAccountService({ stores, domains, now: Date.now });
   try {
     if (command === 'list') {
@@ -69,6 +93,13 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     if (!email) {
       process.stderr.write(`${USAGE}\n`);
       return 2;
+    }
+    if (command === 'sessions') return await listSessions(stores, email);
+    if (command === 'end-sessions') {
+      const address = parseEmail(email).address;
+      const ended = await stores.sessions.removeForAccount(address);
+      process.stdout.write(`ended ${ended} session(s) of ${address}\n`);
+      return 0;
     }
     if (command === 'invalidate-association') {
       const done = await stores.associations.invalidate(email);

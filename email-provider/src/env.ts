@@ -1,4 +1,5 @@
 // Reads the server's settings from an environment object (main.ts passes process.env once).
+import { readFileSync } from 'node:fs';
 import { readAccountBackend } from './backends/env.ts';
 
 export { readAccountBackendType } from './backends/env.ts';
@@ -12,6 +13,8 @@ export interface ServerSettings {
   host: string;
   /** TLS certificate and key file paths; absent only in development http mode. */
   tls?: { certFile: string; keyFile: string };
+  /** How long SIGTERM waits for requests in flight before cutting them; default 10 s. */
+  shutdownTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -36,6 +39,19 @@ function flag(env: Env, name: string): boolean {
   throw new Error(`${name} must be 1/true or 0/false.`);
 }
 
+/** The first line of a secret's file: secrets stay out of the environment and the unit. */
+function firstLine(name: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${name}: cannot read ${file}.`);
+  }
+  const line = text.split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new Error(`${name}: ${file} is empty.`);
+  return line;
+}
+
 /**
  * BSSO_ISSUER, BSSO_DOMAINS (comma list), BSSO_DATA_DIR, BSSO_PORT (default 8443),
  * BSSO_HOST (default 0.0.0.0), BSSO_TLS_CERT + BSSO_TLS_KEY (PEM file paths; required unless
@@ -44,7 +60,9 @@ function flag(env: Env, name: string): boolean {
  * loopback / linklocal / uniquelocal; see trust-proxy.ts), BSSO_EXTENSION_ORIGINS (comma list),
  * DATABASE_URL (PostgreSQL) + BSSO_DATABASE_SCHEMA, REDIS_URL + BSSO_REDIS_PREFIX (shared
  * stores for several instances; see config.ts), BSSO_ACCOUNT_BACKEND and its variables
- * (builtin, imap, ldap, oidc; see backends/env.ts).
+ * (builtin, imap, ldap, oidc; see backends/env.ts), BSSO_METRICS_TOKEN_FILE (a file whose
+ * first line is the bearer token of /metrics; unset: no /metrics), BSSO_SHUTDOWN_TIMEOUT_MS
+ * (default 10000: how long SIGTERM lets requests in flight finish).
  */
 export function readServerSettings(env: Env): ServerSettings {
   const developmentHttp = flag(env, 'BSSO_DEVELOPMENT_HTTP');
@@ -75,7 +93,22 @@ export function readServerSettings(env: Env): ServerSettings {
   }
   const origins = list(env.BSSO_EXTENSION_ORIGINS);
   if (origins.length > 0) provider.allowedExtensionOrigins = origins;
-  const settings: ServerSettings = { provider, port, host: env.BSSO_HOST ?? '0.0.0.0' };
+  const metricsFile = env.BSSO_METRICS_TOKEN_FILE?.trim();
+  if (metricsFile) provider.metricsToken = firstLine('BSSO_METRICS_TOKEN_FILE', metricsFile);
+  const shutdownTimeoutMs = Number(env.BSSO_SHUTDOWN_TIMEOUT_MS ?? '10000');
+  if (
+    !Number.isInteger(shutdownTimeoutMs) ||
+    shutdownTimeoutMs < 0 ||
+    shutdownTimeoutMs > 600_000
+  ) {
+    throw new Error('BSSO_SHUTDOWN_TIMEOUT_MS must be milliseconds from 0 to 600000.');
+  }
+  const settings: ServerSettings = {
+    provider,
+    port,
+    host: env.BSSO_HOST ?? '0.0.0.0',
+    shutdownTimeoutMs,
+  };
   const certFile = env.BSSO_TLS_CERT;
   const keyFile = env.BSSO_TLS_KEY;
   if (certFile && keyFile) settings.tls = { certFile, keyFile };

@@ -1,10 +1,16 @@
-// Starts the provider as an https server from environment settings (see env.ts).
+#!/usr/bin/env node
+// The `bsso-provider` program: starts the provider as an https server from environment
+// settings (env.ts). Signals: SIGTERM or SIGINT shut it down gracefully (stop accepting,
+// let requests in flight finish within BSSO_SHUTDOWN_TIMEOUT_MS, close the stores, exit 0);
+// SIGHUP reloads the signing keys from the data directory (after the users CLI's
+// rotate-keys; `systemctl reload`).
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readServerSettings } from './env.ts';
 import { createProvider } from './index.ts';
 import { createJsonLogger } from './log.ts';
+import { shutDownGracefully } from './shutdown.ts';
 
 async function main(): Promise<void> {
   const logger = createJsonLogger();
@@ -28,18 +34,30 @@ async function main(): Promise<void> {
       port: typeof address === 'object' && address ? address.port : settings.port,
     });
   });
-  const stop = (signal: string) => {
-    logger.info('stopping', { signal });
-    server.close(() => {
-      provider.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+  process.on('SIGHUP', () => {
+    provider.reloadKeys().catch((err: unknown) => {
+      logger.error('keys_reload_failed', {
+        message: err instanceof Error ? err.message : String(err),
+      });
     });
-    server.closeAllConnections();
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    shutDownGracefully(server, provider, settings.shutdownTimeoutMs, logger, signal).then(
+      () => {
+        logger.info('stopped', {});
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error('stop_failed', { message: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {
