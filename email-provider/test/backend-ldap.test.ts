@@ -5,6 +5,7 @@
 // one generic failure and no session; slapd stopped gives "try again later".
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -201,6 +202,22 @@ describe('LDAP account back-end (real slapd)', { skip }, () => {
       await assertUnavailable(anonymous.base, 'alice@mail.test', ALICE_PASSWORD);
     } finally {
       await starttls.close();
+    }
+  });
+
+  it('gives "try again later" within its time budget when the directory never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const r = await provider({ url: `ldaps://127.0.0.1:${port}`, timeoutMs: 300 });
+      const started = Date.now();
+      await assertUnavailable(r.base, 'alice@mail.test', ALICE_PASSWORD);
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 

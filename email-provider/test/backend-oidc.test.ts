@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar, freePort, hasOpenssl, makeTestPki, skipUnlessCi } from '@bsso/protocol/testing';
@@ -243,6 +243,37 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
     const res = await b.signIn('alice@mail.test', 'anything');
     assert.equal(res.status, 400);
     await assertNoSession(b);
+  });
+
+  it('gives "try again later" within its time budget when the upstream never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentProvider = await startProvider({
+        accountBackend: {
+          type: 'oidc',
+          issuer: `https://localhost:${(silent.address() as AddressInfo).port}`,
+          clientId: CLIENT_ID,
+          clientSecret: 'secret',
+          label: LABEL,
+          caFile: join(dir, 'ca.pem'),
+          timeoutMs: 1000,
+        },
+      });
+      running.push(silentProvider);
+      const b = new Browser(silentProvider.base);
+      const csrf_token = await b.csrf();
+      const started = Date.now();
+      const res = await b.postForm('/signin/upstream', { csrf_token });
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), LATER);
+      assert.ok(Date.now() - started < 4000);
+      await assertNoSession(b);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('gives "try again later" when the upstream is away, and signs in no one', async () => {
