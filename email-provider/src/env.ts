@@ -11,8 +11,13 @@ export interface ServerSettings {
   provider: ProviderOptions;
   port: number;
   host: string;
-  /** TLS certificate and key file paths; absent only in development http mode. */
+  /**
+   * TLS certificate and key file paths; absent in development http mode and behind a
+   * reverse proxy that terminates TLS (BSSO_BEHIND_TLS_PROXY=1).
+   */
   tls?: { certFile: string; keyFile: string };
+  /** Plain http to a reverse proxy that terminates TLS (the issuer stays https). */
+  behindTlsProxy: boolean;
   /** How long SIGTERM waits for requests in flight before cutting them; default 10 s. */
   shutdownTimeoutMs: number;
 }
@@ -62,7 +67,9 @@ function firstLine(name: string, file: string): string {
  * stores for several instances; see config.ts), BSSO_ACCOUNT_BACKEND and its variables
  * (builtin, imap, ldap, oidc; see backends/env.ts), BSSO_METRICS_TOKEN_FILE (a file whose
  * first line is the bearer token of /metrics; unset: no /metrics), BSSO_SHUTDOWN_TIMEOUT_MS
- * (default 10000: how long SIGTERM lets requests in flight finish).
+ * (default 10000: how long SIGTERM lets requests in flight finish), BSSO_BEHIND_TLS_PROXY=1
+ * (plain http to a reverse proxy that terminates TLS, e.g. nginx on the same host; needs
+ * BSSO_TRUST_PROXY, refuses BSSO_TLS_CERT; URLs stay https-only).
  */
 export function readServerSettings(env: Env): ServerSettings {
   const developmentHttp = flag(env, 'BSSO_DEVELOPMENT_HTTP');
@@ -95,7 +102,7 @@ export function readServerSettings(env: Env): ServerSettings {
   if (origins.length > 0) provider.allowedExtensionOrigins = origins;
   const metricsFile = env.BSSO_METRICS_TOKEN_FILE?.trim();
   if (metricsFile) provider.metricsToken = firstLine('BSSO_METRICS_TOKEN_FILE', metricsFile);
-  const shutdownTimeoutMs = Number(env.BSSO_SHUTDOWN_TIMEOUT_MS ?? '10000');
+  const shutdownTimeoutMs = Number(env.BSSO_SHUTDOWN_TIMEOUT_MS?.trim() || '10000');
   if (
     !Number.isInteger(shutdownTimeoutMs) ||
     shutdownTimeoutMs < 0 ||
@@ -103,15 +110,32 @@ export function readServerSettings(env: Env): ServerSettings {
   ) {
     throw new Error('BSSO_SHUTDOWN_TIMEOUT_MS must be milliseconds from 0 to 600000.');
   }
+  const behindTlsProxy = flag(env, 'BSSO_BEHIND_TLS_PROXY');
   const settings: ServerSettings = {
     provider,
     port,
     host: env.BSSO_HOST ?? '0.0.0.0',
     shutdownTimeoutMs,
+    behindTlsProxy,
   };
   const certFile = env.BSSO_TLS_CERT;
   const keyFile = env.BSSO_TLS_KEY;
-  if (certFile && keyFile) settings.tls = { certFile, keyFile };
+  if (behindTlsProxy) {
+    if (certFile || keyFile) {
+      throw new Error(
+        'BSSO_BEHIND_TLS_PROXY=1 serves plain http: unset BSSO_TLS_CERT and BSSO_TLS_KEY.',
+      );
+    }
+    if (
+      provider.trustProxy === undefined ||
+      provider.trustProxy === false ||
+      provider.trustProxy === 0
+    ) {
+      throw new Error(
+        "BSSO_BEHIND_TLS_PROXY=1 needs BSSO_TRUST_PROXY (e.g. 1 behind one nginx): otherwise every client shares the proxy's rate limits.",
+      );
+    }
+  } else if (certFile && keyFile) settings.tls = { certFile, keyFile };
   else if (certFile || keyFile) throw new Error('Set both BSSO_TLS_CERT and BSSO_TLS_KEY.');
   else if (!developmentHttp) {
     throw new Error('BSSO_TLS_CERT and BSSO_TLS_KEY are required (or BSSO_DEVELOPMENT_HTTP=1).');

@@ -23,6 +23,9 @@ async function main(): Promise<void> {
       readFile(settings.tls.keyFile),
     ]);
     server = createHttpsServer({ cert, key }, provider.app);
+  } else if (settings.behindTlsProxy) {
+    logger.info('http_behind_tls_proxy', { host: settings.host });
+    server = createHttpServer(provider.app);
   } else {
     logger.warn('development_http', { note: 'plain http: development only' });
     server = createHttpServer(provider.app);

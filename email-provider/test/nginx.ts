@@ -16,7 +16,7 @@ export interface Nginx {
 }
 
 /** A free loopback port: the OS picks it for a moment, then nginx takes it. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -43,10 +43,33 @@ export function requireNginx(): void {
 }
 
 export async function startNginx(upstreamPort: number): Promise<Nginx> {
+  const port = await freePort();
+  return startNginxHttp(
+    () => `  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }`,
+    port,
+  );
+}
+
+/**
+ * Starts nginx with `site` (server and upstream blocks, given the temp folder for any files
+ * they need) inside an http block whose logs and temp paths live in that folder; resolves
+ * once `port` accepts connections.
+ */
+export async function startNginxHttp(
+  site: (dir: string) => string | Promise<string>,
+  port: number,
+): Promise<Nginx> {
   requireNginx();
   const dir = await mkdtemp(join(tmpdir(), 'bsso-nginx-'));
-  const port = await freePort();
   const conf = join(dir, 'nginx.conf');
+  const servers = await site(dir);
   await writeFile(
     conf,
     `daemon off;
@@ -62,14 +85,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://127.0.0.1:${upstreamPort};
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
+${servers}
 }
 `,
   );
