@@ -39,8 +39,13 @@ export interface MainProcess {
   stop(): Promise<number | string>;
 }
 
-export async function startMain(env: Env): Promise<MainProcess> {
-  const child = spawn(process.execPath, ['--conditions=bsso-source', MAIN], {
+/** Starts `command` (default: src/main.ts from source) and waits for its 'listening' line. */
+export async function startMain(
+  env: Env,
+  command: readonly string[] = [process.execPath, '--conditions=bsso-source', MAIN],
+): Promise<MainProcess> {
+  const [file = process.execPath, ...args] = command;
+  const child = spawn(file, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
