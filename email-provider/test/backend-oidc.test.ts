@@ -159,8 +159,14 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
     assert.equal((await b.fetch('/account')).status, 303);
   }
 
-  it('shows the button instead of the password form', async () => {
-    const page = await (await new Browser(p.base).fetch('/signin?popup=1')).text();
+  it('shows the button instead of the password form, and lets it lead to the issuer only', async () => {
+    const res = await new Browser(p.base).fetch('/signin?popup=1');
+    // Browsers apply form-action to the form's redirect too: the issuer's origin is allowed.
+    assert.match(
+      res.headers.get('content-security-policy') ?? '',
+      new RegExp(`form-action 'self' ${issuer};`),
+    );
+    const page = await res.text();
     assert.match(page, /<form method="post" action="\/signin\/upstream">/);
     assert.match(page, /<button type="submit" autofocus>Sign in with Mail Corp<\/button>/);
     assert.doesNotMatch(page, /type="password"/);

@@ -14,6 +14,8 @@ export interface OidcBackend {
   readonly type: 'oidc';
   /** The name on the button: "Sign in with <label>". */
   readonly label: string;
+  /** Where the browser is sent to sign in: the issuer's origin. */
+  readonly origin: string;
   readonly upstream: UpstreamOidc;
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ export function createAccountBackend(
         kind: 'oidc',
         type: 'oidc',
         label: options.label,
+        origin: new URL(options.issuer).origin,
         upstream,
         close: () => upstream.close(),
       };

@@ -120,7 +120,15 @@ export function createUpstreamOidc(options: UpstreamOidcOptions): UpstreamOidc {
           nonce: transaction.nonce,
         };
         if (startOptions.loginHint) params.login_hint = startOptions.loginHint;
-        return { url: oidc.buildAuthorizationUrl(await config(), params), transaction };
+        const url = oidc.buildAuthorizationUrl(await config(), params);
+        // The sign-in page lets its form lead to the issuer's origin only (form-action).
+        if (url.origin !== new URL(options.issuer).origin) {
+          throw new UpstreamOidcError(
+            'upstream_unavailable',
+            'The authorization endpoint is not on the issuer origin.',
+          );
+        }
+        return { url, transaction };
       } catch (err) {
         throw classify(err);
       }

@@ -17,14 +17,17 @@ interface SigninForm {
   popup: boolean;
   error?: string;
   signupEnabled: boolean;
-  /** The upstream OpenID provider's name: a button to sign in there instead of the form. */
-  upstreamLabel?: string | undefined;
+  /**
+   * The upstream OpenID provider: a button to sign in there instead of the form. Its origin
+   * joins the page's form-action, which browsers also apply to the form's redirect there.
+   */
+  upstream?: { label: string; origin: string } | undefined;
 }
 
 export function renderSignin(req: Request, res: Response, status: number, form: SigninForm): void {
   const token = csrfToken(req, res);
-  if (form.upstreamLabel !== undefined) {
-    renderUpstreamButton(res, status, token, form);
+  if (form.upstream !== undefined) {
+    renderUpstreamButton(res, status, token, form, form.upstream);
     return;
   }
   const focusPassword = form.email !== '';
@@ -53,7 +56,18 @@ ${form.signupEnabled ? html`<p><a href="${paths.signup}">Create an account</a></
   );
 }
 
-function renderUpstreamButton(res: Response, status: number, token: string, form: SigninForm) {
+function renderUpstreamButton(
+  res: Response,
+  status: number,
+  token: string,
+  form: SigninForm,
+  upstream: { label: string; origin: string },
+) {
+  const csp = String(res.get('Content-Security-Policy') ?? '');
+  res.set(
+    'Content-Security-Policy',
+    csp.replace("form-action 'self'", `form-action 'self' ${upstream.origin}`),
+  );
   sendPage(
     res,
     status,
@@ -64,7 +78,7 @@ ${form.error ? html`<p class="error" role="alert" id="signin-error">${form.error
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 ${form.popup ? html`<input type="hidden" name="${POPUP_PARAM}" value="${POPUP_PARAM_VALUE}">` : ''}
 <input type="hidden" name="email" value="${form.email}">
-<button type="submit" autofocus>Sign in with ${form.upstreamLabel}</button>
+<button type="submit" autofocus>Sign in with ${upstream.label}</button>
 </form>`,
   );
 }

@@ -62,7 +62,7 @@ function upstreamRoutes(router: Router, ctx: ProviderContext, backend: OidcBacke
       email: '',
       popup,
       signupEnabled: false,
-      upstreamLabel: backend.label,
+      upstream: { label: backend.label, origin: backend.origin },
       ...(error ? { error } : {}),
     });
 

@@ -47,14 +47,15 @@ function loginHint(value: string | undefined): string {
 export function signinRouter(ctx: ProviderContext): Router {
   const router = Router();
   const { config, limiters, backend } = ctx;
-  const upstreamLabel = backend.kind === 'oidc' ? backend.label : undefined;
+  const upstream =
+    backend.kind === 'oidc' ? { label: backend.label, origin: backend.origin } : undefined;
 
   router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
     renderSignin(req, res, 200, {
       email: loginHint(queryString(req, LOGIN_HINT_PARAM)),
       popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
       signupEnabled: config.signupEnabled,
-      upstreamLabel,
+      upstream,
     });
   });
 
@@ -62,7 +63,7 @@ export function signinRouter(ctx: ProviderContext): Router {
     const email = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
     const password = field(req, 'password') ?? '';
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
-    const form = { email, popup, signupEnabled: config.signupEnabled, upstreamLabel };
+    const form = { email, popup, signupEnabled: config.signupEnabled, upstream };
     if (!csrfValid(req)) {
       renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
       return;
