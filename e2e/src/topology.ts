@@ -21,6 +21,8 @@ export const SITE_NAME = 'site.test';
 export const SITE_ENDPOINT = `https://${SITE_NAME}/bsso`;
 
 export const EVIL_NAME = 'evil.test';
+/** The company's own identity provider, when the provider signs users in through it. */
+export const IDP_NAME = 'idp.test';
 
 export type VerificationMode = 'association' | 'direct';
 
@@ -42,6 +44,8 @@ export interface TopologyOptions {
   evilHandler?: RequestListener;
   /** Who checks passwords at the provider (IMAP, LDAP, ...). Default its own accounts. */
   accountBackend?: AccountBackendOptions;
+  /** What https://idp.test serves (an upstream OpenID provider). Default: no such site. */
+  idpHandler?: RequestListener;
 }
 
 /** Counts requests per path, so tests can say which server-to-server calls happened. */
@@ -111,7 +115,7 @@ export async function startTopology(
   mode: VerificationMode,
   options: TopologyOptions = {},
 ): Promise<Topology> {
-  const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, EVIL_NAME]);
+  const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, EVIL_NAME, IDP_NAME]);
   const dataDir = mkdtempSync(join(tmpdir(), 'bsso-provider-'));
   const provider = await createProvider({
     issuer: `https://${PROVIDER_NAME}`,
@@ -150,7 +154,8 @@ export async function startTopology(
     };
     siteHosts[EVIL_NAME] = evil.site.port;
   }
-  const named = [providerSite, site, ...(evil ? [evil.site] : [])];
+  const idp = options.idpHandler ? await serveHttps(IDP_NAME, pki, options.idpHandler) : undefined;
+  const named = [providerSite, site, ...(evil ? [evil.site] : []), ...(idp ? [idp] : [])];
   const restoreFetch = routeNodeFetch(named, pki);
   const browser = await launchWithExtension(chromiumNetworkArgs(named, pki));
   return {
@@ -174,6 +179,7 @@ export async function startTopology(
       restoreFetch();
       await site.close();
       await evil?.site.close();
+      await idp?.close();
       await providerSite.close();
       await provider.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 // Providers that keep the accounts they already have (protocol-spec.md#provider-processing,
 // Sign-in page): in real Chromium with the extension, alice signs in to the demo site with
 // the password of her mailbox on a real Dovecot, and bob with his directory password on a
-// real slapd. The provider's sign-in popup is the same page whoever checks the password;
-// a wrong password first gets the generic message, in the popup, and no session.
+// real slapd, and through her company's OpenID provider. The provider's sign-in popup is the
+// same page whoever checks the password; a wrong password first gets the generic message,
+// in the popup, and no session.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import {
   startSlapd,
 } from '@bsso/protocol/testing';
 import type { Page } from 'playwright';
+import { createTestIdp } from '../src/idp.ts';
 import { addAddressInExtension, answerConfirmation } from '../src/steps.ts';
 import { startTopology, type Topology } from '../src/topology.ts';
 
@@ -175,5 +177,45 @@ userPassword: ${BOB.password}
       'cn=bsso,dc=mail,dc=test',
       'uid=bob,dc=mail,dc=test',
     ]);
+  });
+});
+
+describe('alice signs in through her company identity provider (OpenID Connect back-end, real oidc-provider)', () => {
+  let t: Topology;
+  const idp = createTestIdp({ alice: { email: ALICE.email, email_verified: true } });
+  before(async () => {
+    t = await startTopology('association', {
+      idpHandler: idp.handler,
+      accountBackend: {
+        type: 'oidc',
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        label: 'Mail Corp',
+      },
+    });
+    await addAddressInExtension(t, ALICE.email);
+  });
+  after(async () => t?.close());
+
+  test('the popup shows the company button; the round trip signs her in at the site', async () => {
+    idp.nextUser = 'alice';
+    const page = await t.browser.context.newPage();
+    await page.goto(`${SITE}/`);
+    const confirmation = t.browser.context.waitForEvent('page');
+    await page.locator('#bsso_sign_in_button').click();
+    const confirmWindow = await confirmation;
+    const popupOpened = t.browser.context.waitForEvent('page');
+    await answerConfirmation(confirmWindow, { site: SITE, email: ALICE.email });
+    const popup = await popupOpened;
+    await popup.waitForURL(/^https:\/\/mail\.test\/signin\?/);
+    assert.equal(await popup.getByLabel('Password').count(), 0, 'no password form');
+    const closed = popup.waitForEvent('close');
+    await popup.getByRole('button', { name: 'Sign in with Mail Corp' }).click();
+    await closed;
+    const state = page.locator('#signed-in-as');
+    await state.waitFor({ timeout: 20_000 });
+    assert.match((await state.textContent()) ?? '', /alice@mail\.test/);
+    assert.equal(t.providerLog.count('/signin/upstream/callback'), 1);
   });
 });
