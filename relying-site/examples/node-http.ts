@@ -1,75 +1,21 @@
-// BSSO on a plain node:http server, no framework: the core does the protocol, this file only
-// maps HTTP to it. Run: node --conditions=bsso-source examples/node-http.ts
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BssoError, CHALLENGE_QUERY, limits, toErrorResponse } from '@bsso/protocol';
-import {
-  BROWSER_COOKIE,
-  browserCookie,
-  checkContentType,
-  checkDeclaredLength,
-  createSiteCore,
-  parseDeliveryForm,
-  readBody,
-  readCookie,
-  SESSION_COOKIE,
-  type SiteCoreOptions,
-  sessionCookie,
-} from '../src/core/index.ts';
+// BSSO on a plain node:http server, no framework: bssoNode runs the whole site flow (rate
+// limit, verification, old session ended, new session, cookies, errors); this file only
+// routes. Run: node --conditions=bsso-source examples/node-http.ts
+import { createServer, type Server } from 'node:http';
+import { type BssoNodeOptions, bssoNode } from '@bsso/relying-site/node';
 
-export function createNodeHttpSite(options: SiteCoreOptions): Server {
-  const core = createSiteCore(options);
-  const { pathname } = core.endpoint;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local.invalid');
-    const cookies = req.headers.cookie;
-    if (url.pathname === pathname && req.method === 'GET') {
-      if (url.searchParams.get('bsso') !== CHALLENGE_QUERY) throw new BssoError('invalid_request');
-      let browserId = readCookie(cookies, BROWSER_COOKIE);
-      if (!browserId) {
-        browserId = core.newBrowserId();
-        res.setHeader('set-cookie', browserCookie(browserId));
-      }
-      const answer = await core.challenge({ browserId, domain: url.searchParams.get('domain') });
-      send(res, 200, answer);
+export function createNodeHttpSite(options: BssoNodeOptions): Server {
+  const bsso = bssoNode(options);
+  return createServer(async (req, res) => {
+    if (await bsso(req, res)) return; // the endpoint and its sign-out
+    if (req.url === '/me') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ email: await bsso.email(req) }));
       return;
     }
-    if (url.pathname === pathname && req.method === 'POST') {
-      checkContentType(req.headers['content-type']);
-      checkDeclaredLength(req.headers['content-length'], limits.maxRequestBodyBytes);
-      const form = parseDeliveryForm(await readBody(req));
-      const { email } = await core.verify({
-        browserId: readCookie(cookies, BROWSER_COOKIE),
-        assertion: form.assertion,
-      });
-      const session = await core.sessions.create(email);
-      res.writeHead(303, {
-        location: form.returnTo,
-        'set-cookie': sessionCookie(session.id, session.maxAgeSeconds),
-        'cache-control': 'no-store',
-      });
-      res.end();
-      return;
-    }
-    if (url.pathname === '/me') {
-      const session = await core.sessions.get(readCookie(cookies, SESSION_COOKIE));
-      send(res, 200, { email: session?.email ?? null });
-      return;
-    }
-    throw new BssoError('not_found');
-  }
-
-  return createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      const { status, body } = toErrorResponse(err, { detail: false });
-      send(res, status, body);
-    });
+    res.statusCode = 404;
+    res.end('Not found');
   });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }
 
 if (import.meta.main) {

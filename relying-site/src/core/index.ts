@@ -1,4 +1,6 @@
 // @bsso/relying-site/core: accept BSSO sign-in from any Node.js server, no framework needed.
+// createBssoEndpoint runs the whole flow and answers with what to send; the rest are its parts.
+export { errorAnswer, type SiteAnswer } from './answers.ts';
 export {
   type Associations,
   needsRenewal,
@@ -21,6 +23,13 @@ export {
 } from './delivery.ts';
 export type { Discovery, DiscoveryPolicy } from './discovery.ts';
 export {
+  type BssoEndpoint,
+  type BssoEndpointOptions,
+  createBssoEndpoint,
+  type SiteRequest,
+  type VerifiedDelivery,
+} from './endpoint.ts';
+export {
   type Counted,
   createMemoryAssociationCache,
   createMemoryDiscoveryCache,
@@ -31,6 +40,7 @@ export {
   type MemoryCapacity,
   memoryCapacity,
 } from './memory-stores.ts';
+export { prefersJson } from './negotiate.ts';
 export type { ResolvedEndpoint, SiteCoreOptions } from './options.ts';
 export {
   createOutbound,

@@ -2,7 +2,7 @@
 // return path); API callers get 401 login_required.
 import { safeReturnPath } from '@bsso/protocol';
 import type { RequestHandler } from 'express';
-import { wantsJson } from './respond.ts';
+import { prefersJson } from '../core/negotiate.ts';
 
 export function requireSignIn(): RequestHandler {
   return (req, res, next) => {
@@ -11,7 +11,7 @@ export function requireSignIn(): RequestHandler {
       return;
     }
     res.set('Cache-Control', 'no-store');
-    if (wantsJson(req)) {
+    if (prefersJson(req.headers.accept)) {
       res.status(401).json({ error: 'login_required', error_description: 'Sign in first.' });
       return;
     }
