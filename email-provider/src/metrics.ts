@@ -96,8 +96,9 @@ function endpointOf(path: string): string {
 }
 
 /**
- * Why a sign-in form post was refused, from the page's status: the sign-in page answers
- * each outcome with its own status (pages/signin.ts), the same page whatever the account.
+ * Why a sign-in was refused, from the page's status: the sign-in pages answer each outcome
+ * with its own status (pages/signin.ts, pages/signin-upstream.ts), the same page whatever
+ * the account.
  */
 export function signinReason(status: number): string {
   switch (status) {
@@ -117,9 +118,10 @@ export function signinReason(status: number): string {
 }
 
 /**
- * Times every request and counts the outcomes seen from outside a handler: sign-in form
- * posts (303 is a session started) and direct verifications (the error code the one error
- * handler put in res.locals.errorCode).
+ * Times every request and counts the outcomes seen from outside a handler: sign-ins (a
+ * password form post, or the upstream OpenID provider's callback: 303 is a session started;
+ * a refused start of the upstream round trip is a failure too) and direct verifications
+ * (the error code the one error handler put in res.locals.errorCode).
  */
 export function metricsMiddleware(metrics: Metrics, backendType: () => string) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -128,11 +130,16 @@ export function metricsMiddleware(metrics: Metrics, backendType: () => string) {
       const endpoint = endpointOf(req.path);
       const status = res.statusCode;
       stop({ endpoint, method: req.method === 'HEAD' ? 'GET' : req.method, status });
-      if (req.method !== 'POST') return;
-      if (endpoint === paths.signin) {
+      const post = req.method === 'POST';
+      if (
+        (post && endpoint === paths.signin) ||
+        (req.method === 'GET' && endpoint === paths.signinUpstreamCallback)
+      ) {
         if (status === 303) metrics.signins.inc({ backend: backendType() });
         else metrics.signinFailures.inc({ reason: signinReason(status) });
-      } else if (endpoint === paths.verification) {
+      } else if (post && endpoint === paths.signinUpstream && status !== 303) {
+        metrics.signinFailures.inc({ reason: signinReason(status) });
+      } else if (post && endpoint === paths.verification) {
         const code = res.locals.errorCode;
         metrics.directVerifications.inc({
           result: status === 200 ? 'valid' : typeof code === 'string' ? code : 'error',
