@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { decodeAssertion } from '@bsso/protocol';
+import { dropRedisPrefix, REDIS_URL, uniqueName } from '@bsso/protocol/testing';
 import { SIGNING_KEYS_FILE } from '../src/index.ts';
 import {
   AUDIENCE,
@@ -24,6 +25,7 @@ import {
   tempDir,
 } from './helpers.ts';
 import { mainEnv, runUsers, startMain } from './processes.ts';
+import { DATABASE_URL, dropSchema } from './services.ts';
 
 const ALICE = 'alice@mail.test';
 const BOB = 'bob@mail.test';
@@ -247,6 +249,49 @@ describe('users CLI: sessions and end-sessions', () => {
     } finally {
       await p.stop();
       await removeDir(p.dataDir);
+    }
+  });
+});
+
+describe('users CLI: sessions in Redis (PostgreSQL + Redis, as several instances run)', () => {
+  it('finds and ends them through the same variables the provider reads', async () => {
+    const name = uniqueName();
+    const p = await startProvider({
+      databaseUrl: DATABASE_URL,
+      databaseSchema: name,
+      redisUrl: REDIS_URL,
+      redisKeyPrefix: `${name}:`,
+    });
+    try {
+      await p.provider.accounts.create(ALICE, PASSWORD);
+      const alice = new Browser(p.base);
+      assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
+      const env = {
+        ...mainEnv(p.dataDir),
+        DATABASE_URL,
+        BSSO_DATABASE_SCHEMA: name,
+        REDIS_URL,
+        BSSO_REDIS_PREFIX: `${name}:`,
+      };
+      const listed = await runUsers(['sessions', ALICE], env);
+      assert.equal(listed.code, 0, listed.err);
+      assert.equal(listed.out.trim().split('\n').length, 1);
+      // Without the prefix (or the issuer it derives from) the CLI would look elsewhere.
+      const { BSSO_REDIS_PREFIX: _p, BSSO_ISSUER: _i, ...unprefixed } = env;
+      const refused = await runUsers(['sessions', ALICE], unprefixed);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /BSSO_ISSUER/);
+      assert.equal(
+        (await runUsers(['end-sessions', ALICE], env)).out,
+        `ended 1 session(s) of ${ALICE}\n`,
+      );
+      const res = await alice.askAssertion({ email: ALICE, audience: AUDIENCE, nonce: nonce() });
+      assert.equal(res.status, 401);
+    } finally {
+      await p.stop();
+      await removeDir(p.dataDir);
+      await dropSchema(name);
+      await dropRedisPrefix(`${name}:`);
     }
   });
 });
