@@ -7,8 +7,16 @@
  * limit (associations and assertion requests count every request as one). A success resets.
  */
 export interface FailureThrottle {
-  /** Whether another attempt is allowed for `key` now. */
+  /** Whether another attempt is allowed for `key` now (reading only). */
   allowed(key: string, now: number): Promise<boolean>;
+  /**
+   * Counts one attempt if `key` is under its limit, and says whether it was: check and count
+   * are one atomic step, so a burst of parallel attempts cannot all pass a check made before
+   * any of them is counted. An attempt over the limit is not counted.
+   */
+  take(key: string, now: number): Promise<boolean>;
+  /** Takes back the most recent counted attempt (it turned out not to be a failure). */
+  refund(key: string): Promise<void>;
   /** Counts one failed attempt. */
   fail(key: string, now: number): Promise<void>;
   /** Forgets the failures of `key` (after a success). */
@@ -72,22 +80,37 @@ export function createMemoryFailureThrottle(
     }
     return times.length - entry.head;
   };
+  const record = (key: string, now: number): void => {
+    const entry = events.get(key) ?? { times: [], head: 0 };
+    entry.times.push(now);
+    // Most recently counted last: the first key is the one to forget.
+    events.delete(key);
+    events.set(key, entry);
+    while (events.size > maxKeys) {
+      const oldest = events.keys().next().value;
+      if (oldest === undefined) break;
+      events.delete(oldest);
+    }
+  };
   return {
     async allowed(key, now) {
       return count(key, now) < options.maxFailures;
     },
+    // No await between the check and the count: one step for this process.
+    async take(key, now) {
+      if (count(key, now) >= options.maxFailures) return false;
+      record(key, now);
+      return true;
+    },
+    async refund(key) {
+      const entry = events.get(key);
+      if (!entry) return;
+      entry.times.pop();
+      if (entry.head >= entry.times.length) events.delete(key);
+    },
     async fail(key, now) {
       count(key, now);
-      const entry = events.get(key) ?? { times: [], head: 0 };
-      entry.times.push(now);
-      // Most recently counted last: the first key is the one to forget.
-      events.delete(key);
-      events.set(key, entry);
-      while (events.size > maxKeys) {
-        const oldest = events.keys().next().value;
-        if (oldest === undefined) break;
-        events.delete(oldest);
-      }
+      record(key, now);
     },
     async reset(key) {
       events.delete(key);

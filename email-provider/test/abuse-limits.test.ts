@@ -80,6 +80,21 @@ describe('sign-in throttling cannot lock a victim out', () => {
     assert.ok(victim.cookies.has(SESSION_COOKIE));
   });
 
+  it('a burst of parallel guesses is counted before any is checked: only the limit gets through', async () => {
+    const attacker = new ClientAt(p.base, '198.51.100.9');
+    const csrf_token = await attacker.csrf();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        attacker.postForm('/signin', { csrf_token, email: ALICE, password: `parallel ${i}` }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 3, 'exactly the limit was checked');
+    assert.equal(statuses.filter((s) => s === 429).length, 27);
+    for (const r of answers) await r.body?.cancel();
+    await throttled(await attacker.signIn(ALICE, PASSWORD), attacker);
+  });
+
   it('an attacker changing IPv6 addresses inside its /64 stays one client', async () => {
     for (let i = 1; i <= 3; i++) {
       const hop = new ClientAt(p.base, `2001:db8:7:7::${i}`);

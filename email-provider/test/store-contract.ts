@@ -156,5 +156,20 @@ export function failureThrottleContract(
         await done();
       }
     });
+
+    it('takes atomically: of a parallel burst, exactly the limit is counted; refund gives one back', async () => {
+      const { limiter, done } = await open({ maxFailures: 3, windowMs: 1000 });
+      try {
+        const taken = await Promise.all(Array.from({ length: 20 }, () => limiter.take('t', 0)));
+        assert.equal(taken.filter(Boolean).length, 3);
+        assert.equal(await limiter.allowed('t', 1), false);
+        await limiter.refund('t');
+        assert.equal(await limiter.take('t', 2), true);
+        assert.equal(await limiter.take('t', 3), false, 'a refused take is not counted');
+        assert.equal(await limiter.take('t', 1001), true, 'the oldest left the window');
+      } finally {
+        await done();
+      }
+    });
   });
 }

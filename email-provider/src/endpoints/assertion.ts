@@ -38,10 +38,9 @@ function checkExtensionOrigin(ctx: ProviderContext) {
 
 /** Counts one request for `key`; refuses it (rate_limited) over the limit. */
 async function countRequest(limiter: FailureThrottle, key: string, now: number): Promise<void> {
-  if (!(await limiter.allowed(key, now))) {
+  if (!(await limiter.take(key, now))) {
     throw new BssoError('rate_limited', 'Too many assertion requests; try again later.');
   }
-  await limiter.fail(key, now);
 }
 
 /** 2. Per client: a flood is refused before the body is even read. */

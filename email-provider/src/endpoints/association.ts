@@ -20,10 +20,9 @@ export function associationRouter(ctx: ProviderContext): Router {
     // Each association is a stored row: bound the rate so nobody can fill the database.
     const now = config.now();
     const ipKey = clientKey(req.ip);
-    if (!(await ctx.limiters.association.allowed(ipKey, now))) {
+    if (!(await ctx.limiters.association.take(ipKey, now))) {
       throw new BssoError('rate_limited', 'Too many associations; try again later.');
     }
-    await ctx.limiters.association.fail(ipKey, now);
     const { handle, secret } = createAssociationSecret();
     const lifetime = config.associationLifetimeSeconds;
     await stores.associations.insert({

@@ -78,19 +78,35 @@ export function signinRouter(ctx: ProviderContext): Router {
     const ipKey = clientKey(req.ip);
     const pair = pairKey(ipKey, accountKey);
     const slowedDown = !(await limiters.signinAccount.allowed(accountKey, now));
-    if (
-      !(await limiters.signinPair.allowed(pair, now)) ||
-      !(await limiters.signinClient.allowed(ipKey, now)) ||
-      (slowedDown && !(await limiters.signinSlow.allowed(pair, now)))
-    ) {
+    // Each attempt is counted before the password is checked, in one atomic step per
+    // throttle, so a burst of parallel guesses cannot all pass the check before any failure
+    // is counted (threat 16). What turns out not to be a failure is refunded below.
+    const gates = [
+      { limiter: limiters.signinPair, key: pair },
+      { limiter: limiters.signinClient, key: ipKey },
+      ...(slowedDown ? [{ limiter: limiters.signinSlow, key: pair }] : []),
+    ];
+    const taken: typeof gates = [];
+    for (const gate of gates) {
+      if (!(await gate.limiter.take(gate.key, now))) break;
+      taken.push(gate);
+    }
+    // The slow-down gate counts every attempt; the others only failures.
+    const refund = async () => {
+      for (const gate of taken) {
+        if (gate.limiter !== limiters.signinSlow) await gate.limiter.refund(gate.key);
+      }
+    };
+    if (taken.length < gates.length) {
+      await refund();
       config.logger.warn('signin_throttled', { slowedDown });
       renderSignin(req, res, 429, { ...form, error: SIGNIN_THROTTLED });
       return;
     }
-    if (slowedDown) await limiters.signinSlow.fail(pair, now);
     const result = await backend.check(email, password);
     if (!result.ok && result.code === 'backend_unavailable') {
       // Nothing was checked, so nothing counts as a failure; nobody is signed in.
+      await refund();
       config.logger.error('signin_backend_unavailable', {
         backend: backend.type,
         reason: result.reason ?? 'unknown',
@@ -99,13 +115,12 @@ export function signinRouter(ctx: ProviderContext): Router {
       return;
     }
     if (!result.ok) {
-      await limiters.signinPair.fail(pair, now);
-      await limiters.signinClient.fail(ipKey, now);
       await limiters.signinAccount.fail(accountKey, now);
       config.logger.info('signin_failed', {});
       renderSignin(req, res, 401, { ...form, error: SIGNIN_FAILED });
       return;
     }
+    await refund();
     await limiters.signinPair.reset(pair);
     await ctx.sessions.start(req, res, result.email);
     config.logger.info('signin', {});

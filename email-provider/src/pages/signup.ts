@@ -41,10 +41,9 @@ export function signupRouter(ctx: ProviderContext): Router {
     if (!csrfValid(req)) return renderSignup(req, res, 403, email, FORM_EXPIRED);
     const now = ctx.config.now();
     const ipKey = clientKey(req.ip);
-    if (!(await ctx.limiters.signinClient.allowed(ipKey, now))) {
+    if (!(await ctx.limiters.signinClient.take(ipKey, now))) {
       return renderSignup(req, res, 429, email, SIGNIN_THROTTLED);
     }
-    await ctx.limiters.signinClient.fail(ipKey, now);
     try {
       await ctx.accounts.create(email, password);
     } catch (err) {

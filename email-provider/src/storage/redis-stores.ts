@@ -174,6 +174,14 @@ export interface RedisFailureThrottleOptions extends RedisStoreOptions {
   windowMs: number;
 }
 
+// Check and count in one step on the server: drop what left the window, count, add if under.
+const TAKE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
 /** A sliding-window failure counter shared by every instance (one sorted set per key). */
 export function createRedisFailureThrottle(
   client: RedisClient,
@@ -189,6 +197,24 @@ export function createRedisFailureThrottle(
           .zCard(p + key)
           .exec();
         return Number(n) < options.maxFailures;
+      }),
+    take: (key, now) =>
+      redisCall('rate-limit take', async () => {
+        const taken = await client.eval(TAKE, {
+          keys: [p + key],
+          arguments: [
+            String(now - options.windowMs),
+            String(options.maxFailures),
+            String(now),
+            `${now}:${randomUUID()}`,
+            String(options.windowMs),
+          ],
+        });
+        return Number(taken) === 1;
+      }),
+    refund: (key) =>
+      redisCall('rate-limit refund', async () => {
+        await client.zPopMax(p + key);
       }),
     fail: (key, now) =>
       redisCall('rate-limit count', async () => {
