@@ -168,6 +168,10 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
       `signupEnabled needs the builtin account back-end: ${accountBackend.type} accounts are made where they live.`,
     );
   }
+  if (accountBackend.type === 'imap' && accountBackend.login === 'local-part' && domains.size > 1) {
+    // alice@a.example and alice@b.example would both log in as 'alice'.
+    throw new TypeError('accountBackend.login local-part needs exactly one domain.');
+  }
   const year = 366 * 24 * 3600;
   return {
     issuer: issuerUrl.origin,

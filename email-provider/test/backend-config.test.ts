@@ -145,6 +145,14 @@ describe('account back-end settings', () => {
       /ldaps:\/\/ or ldap:\/\//,
     );
     await assert.rejects(
+      createProvider({
+        ...base,
+        domains: ['mail.test', 'other.test'],
+        accountBackend: { ...imap, login: 'local-part' },
+      }),
+      /local-part needs exactly one domain/,
+    );
+    await assert.rejects(
       createProvider({ ...base, accountBackend: { ...imap, timeoutMs: 10 } }),
       /timeoutMs must be an integer/,
     );
