@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { BssoError } from '@bsso/protocol';
+import { createDiscovery } from '../src/core/discovery.ts';
+import { createMemoryStores } from '../src/core/memory-stores.ts';
 import { createOutbound, createSemaphore } from '../src/core/outbound.ts';
+import { startFixture } from './helpers/fixture.ts';
 
 /** A task that runs until released. */
 function hanging() {
@@ -82,6 +85,32 @@ describe('outbound slots and queues', () => {
       assert.deepEqual(await Promise.all(floodResults), Array(6).fill('ok'));
     } finally {
       await outbound.close();
+    }
+  });
+
+  it('a flood that keeps discovery busy is not remembered as the domain failing', async () => {
+    const fx = await startFixture();
+    const outbound = createOutbound({
+      maxDiscoveryConcurrency: 1,
+      maxQueue: 0,
+      network: fx.network,
+    });
+    try {
+      const now = () => fx.clock.now;
+      const discovery = createDiscovery(createMemoryStores(now).discovery, outbound, {}, now);
+      const flood = hanging();
+      const held = outbound.limit(flood.task, 'discovery');
+      const before = fx.standIn.count('/.well-known/webfinger');
+      assert.equal(await codeOf(discovery.forDomain('mail.test')), 'provider_unavailable');
+      flood.release();
+      await held;
+      // The flood is over: the honest domain is looked up again, not refused from a cache.
+      const config = await discovery.forDomain('mail.test');
+      assert.equal(config.issuer, 'https://mail.test');
+      assert.equal(fx.standIn.count('/.well-known/webfinger') - before, 1);
+    } finally {
+      await outbound.close();
+      await fx.close();
     }
   });
 });

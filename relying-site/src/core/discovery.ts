@@ -6,7 +6,7 @@ import {
   discoverProvider,
   type ProviderConfig,
 } from '@bsso/protocol';
-import type { Outbound } from './outbound.ts';
+import { isOutboundBusy, type Outbound } from './outbound.ts';
 import type { DiscoveryCache } from './stores.ts';
 
 export interface DiscoveryPolicy {
@@ -48,7 +48,9 @@ export function createDiscovery(
   const failures = new Map<string, { error: BssoError; until: number }>();
 
   function rememberFailure(domain: string, err: unknown): void {
-    if (!(err instanceof BssoError) || failureTtlMs <= 0) return;
+    // Only what the domain answered (or failed to) is remembered, never the site's own queue
+    // being busy: a flood must not make honest domains fail after it ends (threat 49).
+    if (!(err instanceof BssoError) || failureTtlMs <= 0 || isOutboundBusy(err)) return;
     failures.delete(domain);
     failures.set(domain, { error: err, until: now() + failureTtlMs });
     while (failures.size > MAX_REMEMBERED_FAILURES) {

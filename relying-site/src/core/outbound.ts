@@ -97,8 +97,19 @@ function isRetryable(err: unknown): boolean {
     err instanceof BssoError &&
     err.code === 'provider_unavailable' &&
     err.cause !== undefined &&
-    !isAddressRefused(err)
+    !isAddressRefused(err) &&
+    !isOutboundBusy(err)
   );
+}
+
+/** The site's own queue refused or timed out the request: it says nothing about the domain. */
+class OutboundBusy extends Error {
+  override readonly name = 'OutboundBusy';
+}
+
+/** True for the queue's own refusals (full queue, no slot in time), which must not be cached. */
+export function isOutboundBusy(err: unknown): boolean {
+  return err instanceof BssoError && err.cause instanceof OutboundBusy;
 }
 
 export type Semaphore = <T>(task: () => Promise<T>) => Promise<T>;
@@ -127,7 +138,11 @@ export function createSemaphore(options: SemaphoreOptions | number): Semaphore {
       return Promise.resolve();
     }
     if (waiting.size >= maxQueue) {
-      return Promise.reject(new BssoError('provider_unavailable', 'Too many outbound requests.'));
+      return Promise.reject(
+        new BssoError('provider_unavailable', 'Too many outbound requests.', {
+          cause: new OutboundBusy('queue full'),
+        }),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -139,7 +154,11 @@ export function createSemaphore(options: SemaphoreOptions | number): Semaphore {
       if (maxWaitMs !== undefined) {
         timer = setTimeout(() => {
           waiting.delete(wake);
-          reject(new BssoError('provider_timeout', 'No outbound slot in time.'));
+          reject(
+            new BssoError('provider_timeout', 'No outbound slot in time.', {
+              cause: new OutboundBusy('no slot in time'),
+            }),
+          );
         }, maxWaitMs);
       }
       waiting.add(wake);
