@@ -5,7 +5,7 @@
 // request unless every address of the answer is public, and hands the connector the checked
 // address (never the name), so no second look-up can answer differently (DNS rebinding).
 // Literal addresses in URLs, in every form the URL parser accepts, are checked the same way.
-import { lookup as dnsLookup } from 'node:dns/promises';
+import { Resolver as DnsResolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
@@ -23,7 +23,11 @@ export type Resolver = (hostname: string) => Promise<readonly ResolvedAddress[]>
 export type Connector = buildConnector.connector;
 
 export interface PublicNetworkOptions {
-  /** All addresses of a name. Default: the system resolver (dns.lookup, every answer). */
+  /**
+   * All addresses of a name. Default: DNS through c-ares (A and AAAA, every answer), which
+   * runs off libuv's thread pool and can be cancelled, unlike getaddrinfo: names whose servers
+   * never answer cannot tie up the threads the rest of the process needs.
+   */
   resolve?: Resolver;
   /**
    * Addresses allowed although they are not public, as CIDR blocks ('127.0.0.1/32',
@@ -147,10 +151,36 @@ function parseAllowList(entries: readonly string[]): BlockList {
   return list;
 }
 
-const systemResolver: Resolver = async (hostname) => {
-  const answers = await dnsLookup(hostname, { all: true, verbatim: true });
-  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-};
+/** A: and AAAA answers of the name's DNS; one resolver per look-up, cancelled at the budget. */
+function dnsResolver(budgetMs: number): Resolver {
+  return async (hostname) => {
+    const resolver = new DnsResolver({
+      timeout: Math.max(100, Math.floor(budgetMs / 2)),
+      tries: 2,
+    });
+    const timer = setTimeout(() => resolver.cancel(), budgetMs);
+    try {
+      const [v4, v6] = await Promise.allSettled([
+        resolver.resolve4(hostname),
+        resolver.resolve6(hostname),
+      ]);
+      const answers: ResolvedAddress[] = [
+        ...(v4.status === 'fulfilled'
+          ? v4.value.map((address) => ({ address, family: 4 as const }))
+          : []),
+        ...(v6.status === 'fulfilled'
+          ? v6.value.map((address) => ({ address, family: 6 as const }))
+          : []),
+      ];
+      if (answers.length === 0) {
+        throw v4.status === 'rejected' ? v4.reason : new Error(`${hostname} has no address`);
+      }
+      return answers;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, host: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -167,8 +197,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, host: string): Promise<
  */
 function createAddressCheck(options: PublicNetworkOptions = {}) {
   const allow = parseAllowList(options.allowAddresses ?? []);
-  const resolve = options.resolve ?? systemResolver;
   const resolveTimeoutMs = options.resolveTimeoutMs ?? 5000;
+  const resolve = options.resolve ?? dnsResolver(resolveTimeoutMs);
   const open = options.allowPrivateAddresses === true;
   const allowed = (address: string): boolean => {
     if (open || isPublicAddress(address)) return true;
@@ -210,6 +240,11 @@ export function createPublicNetworkAgent(options: PublicNetworkOptions = {}): Ag
   const connect: Connector = options.connector?.(ca) ?? buildConnector({ ca });
   const addressFor = createAddressCheck(options);
   return new Agent({
+    // Strangers' servers cannot keep the site's idle sockets for long (their Keep-Alive hint
+    // is capped), and each origin gets a bounded pool.
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 10_000,
+    connections: 16,
     connect: (opts, callback) => {
       addressFor(opts.hostname).then(
         // The name stays in `host`, from which undici takes SNI and the certificate check.
