@@ -212,11 +212,15 @@ export async function discoverProvider(
   options: DiscoveryOptions = {},
 ): Promise<Discovered> {
   const email = parseEmail(address);
+  // One budget for the whole discovery: the configuration gets what WebFinger left.
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
   const jrd = await lookupJrd(email, options);
   const configUrl = configUrlFromJrd(jrd, email, options);
+  const left = deadline - Date.now();
+  if (left <= 0) throw new BssoError('provider_timeout', 'Discovery took too long.');
   const answer = await requestJson(configUrl, {
     ...(options.fetch ? { fetch: options.fetch } : {}),
-    timeoutMs: options.timeoutMs ?? 5000,
+    timeoutMs: left,
     maxBytes: limits.maxDocumentBytes,
   });
   if (answer.status !== 200) {
