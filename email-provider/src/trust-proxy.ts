@@ -51,7 +51,8 @@ function isAddressOrRange(entry: string): boolean {
   const family = isIP(entry.slice(0, slash));
   const bits = entry.slice(slash + 1);
   if (family === 0 || !/^[0-9]{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
+  // A /0 trusts every hop, like `true`, but would read as a list of proxies: say `true`.
+  return Number(bits) >= 1 && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function invalid(name: string, entry?: unknown): TypeError {
