@@ -266,7 +266,7 @@ describe('users CLI: sessions in Redis (PostgreSQL + Redis, as several instances
       await p.provider.accounts.create(ALICE, PASSWORD);
       const alice = new Browser(p.base);
       assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
-      const env = {
+      const env: Record<string, string> = {
         ...mainEnv(p.dataDir),
         DATABASE_URL,
         BSSO_DATABASE_SCHEMA: name,
