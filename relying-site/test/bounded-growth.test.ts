@@ -8,6 +8,7 @@ import {
   createMemoryAssociationCache,
   createMemoryDiscoveryCache,
   createMemoryNonceStore,
+  createMemorySessionStore,
   type DiscoveryCache,
   SITE_MAX_ASSOCIATION_LIFETIME_SECONDS,
 } from '../src/core/index.ts';
@@ -35,6 +36,26 @@ describe('memory stores stay bounded', () => {
     assert.equal(await nonces.consume('n899'), null);
     assert.ok(await nonces.consume('n900'));
     assert.ok(await nonces.consume('n999'), 'the newest challenge still works');
+  });
+
+  test('sessions: at the cap the least recently used ends, an active one stays', async () => {
+    const clock = { now: 1_000_000 };
+    const sessions = createMemorySessionStore(() => clock.now, { maxEntries: 50 });
+    const session = () => ({
+      email: 'x@y.example',
+      createdAt: clock.now,
+      expiresAt: clock.now + DAY_MS,
+    });
+    await sessions.create('honest', session());
+    for (let i = 0; i < 500; i++) {
+      await sessions.create(`flood${i}`, session());
+      clock.now += 1;
+      // The honest user keeps using the site.
+      if (i % 10 === 0) assert.ok(await sessions.get('honest'));
+    }
+    assert.equal(sessions.size, 50);
+    assert.equal(await sessions.get('flood0'), null, 'the least recently used went');
+    assert.ok(await sessions.get('honest'), 'the active session stays');
   });
 
   test('associations: the least recently used goes, one in use is kept', async () => {

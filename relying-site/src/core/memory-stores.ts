@@ -1,8 +1,8 @@
 // In-memory stores: the default, for one process. Several site instances need a shared
 // store instead, or a nonce could be consumed once per instance. Every map an attacker can
-// grow (nonces per challenge, associations and discovery records per domain it names) has a
-// count cap, so memory stays bounded under a flood (protocol-spec.md#site-processing,
-// threat 49).
+// grow (nonces per challenge, associations and discovery records per domain it names,
+// sessions per sign-in through a provider of its own) has a count cap, so memory stays
+// bounded under a flood (protocol-spec.md#site-processing, threat 49).
 import type {
   AssociationCache,
   AssociationRecord,
@@ -35,6 +35,7 @@ export interface MemoryAssociationCapacity extends MemoryCapacity {
 /** Defaults of the caps (records per store). */
 export const memoryCapacity = {
   nonces: 100_000,
+  sessions: 100_000,
   associations: 1_000,
   discovery: 10_000,
   associationKeepUsedWithinMs: 360_000,
@@ -147,9 +148,19 @@ export function createMemoryNonceStore(
   };
 }
 
-export function createMemorySessionStore(now: Clock = Date.now): SessionStore {
-  const map = new ExpiringMap<SessionRecord>(now);
+/**
+ * Sessions, at most `maxEntries` (default 100000): at the cap the least recently used session
+ * ends. Sites with more signed-in users than that use a shared store (Redis).
+ */
+export function createMemorySessionStore(
+  now: Clock = Date.now,
+  capacity: MemoryCapacity = {},
+): SessionStore & Counted {
+  const map = new ExpiringMap<SessionRecord>(now, capacity.maxEntries ?? memoryCapacity.sessions);
   return {
+    get size() {
+      return map.size;
+    },
     async create(id, record) {
       map.set(id, { ...record });
     },
@@ -219,13 +230,14 @@ export function createMemoryStores(
   now: Clock = Date.now,
   capacity: {
     nonces?: MemoryCapacity;
+    sessions?: MemoryCapacity;
     associations?: MemoryAssociationCapacity;
     discovery?: MemoryCapacity;
   } = {},
 ): SiteStores {
   return {
     nonces: createMemoryNonceStore(now, capacity.nonces),
-    sessions: createMemorySessionStore(now),
+    sessions: createMemorySessionStore(now, capacity.sessions),
     associations: createMemoryAssociationCache(now, capacity.associations),
     discovery: createMemoryDiscoveryCache(now, capacity.discovery),
   };
