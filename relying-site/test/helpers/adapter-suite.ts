@@ -10,11 +10,14 @@ import { createMemoryRequestRateLimiter } from '../../src/core/index.ts';
 import type { Adapter, AdapterSite, SiteOptions } from './adapters.ts';
 import { ALICE, Browser, type Delivered, ENDPOINT, type Fixture, startFixture } from './fixture.ts';
 
+const REFUSED = 'refused@mail.test';
+
 export function adapterSuite(adapter: Adapter): void {
   describe(`adapter: ${adapter.name}`, () => {
     let fx: Fixture;
     let site: AdapterSite;
     let limited: AdapterSite;
+    const signIns: { email: string; req: unknown }[] = [];
     const options = (extra: Partial<SiteOptions> = {}): SiteOptions => ({
       endpoint: ENDPOINT,
       now: () => fx.clock.now,
@@ -24,7 +27,14 @@ export function adapterSuite(adapter: Adapter): void {
 
     before(async () => {
       fx = await startFixture();
-      site = await adapter.start(options());
+      site = await adapter.start(
+        options({
+          onSignIn: (email, req) => {
+            signIns.push({ email, req });
+            if (email === REFUSED) throw new Error('no account for this address');
+          },
+        }),
+      );
       limited = await adapter.start(
         options({ rateLimiter: createMemoryRequestRateLimiter({ max: 2 }) }),
       );
@@ -36,10 +46,10 @@ export function adapterSuite(adapter: Adapter): void {
     });
 
     /** A browser signed in through the adapter; returns the session cookie's value. */
-    async function signIn(browser: Browser, returnTo?: string): Promise<Delivered> {
+    async function signIn(browser: Browser, returnTo?: string, email = ALICE): Promise<Delivered> {
       const { nonce, handle } = await browser.challenge();
       const assertion = await fx.standIn.assertionFor({
-        email: ALICE,
+        email,
         audience: ENDPOINT,
         nonce,
         ...(handle ? { handle } : {}),
@@ -138,6 +148,28 @@ export function adapterSuite(adapter: Adapter): void {
       assert.notEqual(secondId, firstId, 'a new session id');
       assert.equal(await meWith(secondId), ALICE);
       assert.equal(await meWith(firstId), null, 'the old session ended');
+    });
+
+    test('onSignIn: gets the address and the request; throwing refuses the sign-in', {
+      skip: adapter.rejection !== 'answer' && 'Passport: its verify callback instead',
+    }, async () => {
+      const browser = new Browser(site.url);
+      assert.equal((await signIn(browser)).status, adapter.successStatus);
+      const last = signIns.at(-1);
+      assert.equal(last?.email, ALICE);
+      assert.ok(typeof last?.req === 'object' && last.req !== null && 'headers' in last.req);
+      const calls = fx.standIn.requests.length;
+      const other = new Browser(site.url);
+      const refused = await signIn(other, undefined, REFUSED);
+      assert.equal(refused.status, 500);
+      assert.equal(refused.body.error, 'server_error');
+      assert.equal(refused.body.error_description, errorCodes.server_error.description);
+      assert.equal(
+        refused.setCookies.some((c) => c.startsWith('__Host-bsso_session=')),
+        false,
+      );
+      assert.equal(await other.me(), null, 'nobody signed in');
+      assert.equal(fx.standIn.requests.length, calls, 'no further outbound call (warm)');
     });
 
     test('rejected: wrong content type 415, body too large 413', async () => {

@@ -17,7 +17,10 @@ import { bsso } from '../../src/index.ts';
 import { BssoStrategy, bssoRoutes } from '../../src/passport/strategy.ts';
 import { bssoWeb } from '../../src/web/handler.ts';
 
-export type SiteOptions = Omit<BssoEndpointOptions, 'onSignIn'>;
+export type SiteOptions = Omit<BssoEndpointOptions, 'onSignIn'> & {
+  /** Passed on by every adapter but Passport, whose verify callback takes its place. */
+  onSignIn?: (email: string, req: unknown) => Promise<void> | void;
+};
 
 export interface AdapterSite {
   url: string;
