@@ -47,6 +47,8 @@ export async function answerConfirmation(
   };
   if (by === 'keyboard') {
     if (answer === 'continue') {
+      // Continue is inert for a moment after the window shows (a page cannot click it blind).
+      await window.locator('#continue:enabled').waitFor();
       await window.keyboard.press('Tab');
       const focused = await window.evaluate(() => document.activeElement?.id);
       if (focused !== 'continue') throw new Error(`Tab focused #${focused}, not Continue`);

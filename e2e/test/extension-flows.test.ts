@@ -237,6 +237,8 @@ describe('the chooser: two addresses, no default', () => {
       (focused) => focused,
       'focus on the first address',
     );
+    // The sign-in button is inert for a moment after the window shows.
+    await chooser.locator('#use:enabled').waitFor();
     await chooser.keyboard.press('ArrowDown');
     assert.equal(await alice.isChecked(), true);
     assert.equal(await chooser.getByLabel('Remember for this site').isChecked(), true);

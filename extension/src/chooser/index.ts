@@ -3,6 +3,7 @@
 // the request the background stored (never anything the page said), answers the background,
 // then closes.
 import browser from 'webextension-polyfill';
+import { createActivationGuard } from '../shared/activation-guard.ts';
 import { chooserKey, readChooserRequest } from '../shared/chooser-request.ts';
 import { localizePage, t } from '../shared/i18n.ts';
 import type { ChooseMessage } from '../shared/messages.ts';
@@ -23,6 +24,25 @@ async function answer(requestId: string, email: string | null, remember: boolean
   };
   await browser.runtime.sendMessage(message).catch(() => undefined);
   window.close();
+}
+
+// The agreeing button of whichever form is shown: inert until the window has been in front
+// for a moment (shared/activation-guard.ts).
+const guard = createActivationGuard(() => performance.now());
+let armTimer: ReturnType<typeof setTimeout> | undefined;
+
+function armAfterDelay(button: HTMLButtonElement): void {
+  const arm = () => {
+    clearTimeout(armTimer);
+    button.disabled = true;
+    guard.rearm();
+    armTimer = setTimeout(() => {
+      button.disabled = false;
+    }, guard.msLeft());
+  };
+  arm();
+  // Back in front (the page may have pulled focus away and handed it back): wait again.
+  window.addEventListener('focus', arm);
 }
 
 function setHeading(name: string): void {
@@ -54,8 +74,10 @@ async function showChooser(requestId: string): Promise<void> {
   // Keyboard users start on the proposed address: arrows move, Enter on the button signs in.
   document.querySelector<HTMLInputElement>('input[name=email]:checked')?.focus();
   const remember = () => byId<HTMLInputElement>('remember').checked;
+  armAfterDelay(byId<HTMLButtonElement>('use'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (!guard.armed()) return;
     const picked = document.querySelector<HTMLInputElement>('input[name=email]:checked');
     if (!picked) {
       byId('chooser-status').textContent = t('chooser_pick_one');
@@ -77,8 +99,10 @@ function showConfirmation(requestId: string, email: string): void {
   const form = byId<HTMLFormElement>('confirm-form');
   form.hidden = false;
   byId('heading').focus();
+  armAfterDelay(byId<HTMLButtonElement>('continue'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (!guard.armed()) return;
     void answer(requestId, email, false);
   });
   byId('confirm-cancel').addEventListener('click', () => void answer(requestId, null, false));
