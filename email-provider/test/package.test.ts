@@ -25,6 +25,15 @@ const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].fin
   existsSync(p),
 );
 
+/** This process's environment without npm's own (npm test sets workspace and prefix). */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
+  }
+  return env;
+}
+
 function run(
   command: string,
   args: string[],
@@ -33,7 +42,7 @@ function run(
   stdin = '',
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, PATH, ...env } });
+    const child = spawn(command, args, { cwd, env: { ...cleanEnv(), PATH, ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {
