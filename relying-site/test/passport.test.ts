@@ -1,5 +1,5 @@
-// BssoStrategy as a Passport user writes it: a verify callback mapping the address to a user
-// of the app, req.user / req.isAuthenticated(), a refusal or a rejected assertion as a failure
+// BssoStrategy as a Passport user writes it, with a body parser for the whole app (as for
+// passport-local): a verify callback mapping the address to a user of the app, req.user / req.isAuthenticated(), a refusal or a rejected assertion as a failure
 // redirect, an error of the app's own as next(err). The common cases run in the shared
 // adapter suite (adapters.test.ts).
 import assert from 'node:assert/strict';
@@ -42,6 +42,7 @@ describe('Passport: BssoStrategy in an app', () => {
     );
     passport.use(strategy);
     const app = express();
+    app.use(express.urlencoded({ extended: false }));
     app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
     app.use(passport.session());
     app.use(bssoRoutes(strategy));

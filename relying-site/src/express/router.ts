@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { type BssoEndpointOptions, createBssoEndpoint } from '../core/endpoint.ts';
 import type { SiteCore } from '../core/site-core.ts';
 import { fromNode, writeAnswer } from '../node/answer.ts';
+import { bodyOf } from './body.ts';
 import './request-state.ts';
 
 export interface BssoOptions extends BssoEndpointOptions<Request> {}
@@ -22,7 +23,7 @@ export function bsso(options: BssoOptions): Router & { core: SiteCore } {
         req.bsso = { email };
         // Express honours the app's 'trust proxy' in req.ip.
         const address = req.ip ?? req.socket.remoteAddress;
-        return endpoint.handle(fromNode(req, req, req.url, address));
+        return endpoint.handle(fromNode(req, req, req.url, address, () => bodyOf(req)));
       })
       .then((answer) => (answer ? writeAnswer(res, answer) : next()), next);
   });

@@ -9,6 +9,7 @@ export function fromNode<Raw>(
   raw: Raw,
   url: string,
   clientAddress: string | undefined,
+  body: () => AsyncIterable<Uint8Array | string> = () => req,
 ): SiteRequest<Raw> {
   return {
     method: req.method ?? 'GET',
@@ -18,7 +19,7 @@ export function fromNode<Raw>(
       return Array.isArray(value) ? value.join(', ') : value;
     },
     clientAddress,
-    body: () => req,
+    body,
     raw,
   };
 }

@@ -14,6 +14,7 @@ import {
   type SiteRequest,
 } from '../core/endpoint.ts';
 import type { SiteCore } from '../core/site-core.ts';
+import { bodyOf } from '../express/body.ts';
 import { fromNode, writeAnswer } from '../node/answer.ts';
 
 export type BssoStrategyOptions = Omit<BssoEndpointOptions<Request>, 'onSignIn'>;
@@ -101,7 +102,7 @@ export function bssoRoutes(strategy: BssoStrategy): Router {
 
 function siteRequest(req: Request): SiteRequest<Request> {
   // Express honours the app's 'trust proxy' in req.ip.
-  return fromNode(req, req, req.url, req.ip ?? req.socket.remoteAddress);
+  return fromNode(req, req, req.url, req.ip ?? req.socket.remoteAddress, () => bodyOf(req));
 }
 
 function failure(err: BssoError): BssoFailure {

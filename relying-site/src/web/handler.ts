@@ -2,7 +2,8 @@
 // Next.js route handlers, Deno, Bun, workers, and Node through a Request bridge.
 //   const bsso = bssoWeb({ endpoint: 'https://site.example/bsso' });
 //   export const GET = bsso; export const POST = bsso;           // Next.js route handler
-import type { SiteAnswer } from '../core/answers.ts';
+import { BssoError } from '@bsso/protocol';
+import { errorAnswer, type SiteAnswer } from '../core/answers.ts';
 import {
   type BssoEndpointOptions,
   createBssoEndpoint,
@@ -40,14 +41,7 @@ export function bssoWeb(options: BssoWebOptions): BssoWebHandler {
     const address =
       typeof context?.clientAddress === 'string' ? context.clientAddress : clientAddress(request);
     const answer = await endpoint.handle(fromWeb(request, address));
-    return toResponse(
-      answer ?? {
-        status: 404,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        setCookies: [],
-        body: JSON.stringify({ error: 'not_found', error_description: 'There is nothing here.' }),
-      },
-    );
+    return toResponse(answer ?? errorAnswer(new BssoError('not_found'), true));
   };
   return Object.assign(handler, {
     email: (request: Request) => endpoint.email(request.headers.get('cookie') ?? undefined),
