@@ -43,6 +43,12 @@ export interface BssoEndpointOptions<Raw = unknown> extends SiteCoreOptions {
   onSignIn?: (email: string, req: Raw) => Promise<void> | void;
 }
 
+/** Who a request is signed in as; adapters put it on their request (`req.bsso`). */
+export interface BssoRequestState {
+  /** The signed-in email address, or null. */
+  email: string | null;
+}
+
 /** A verified delivery (steps 1 to 6), before any session. */
 export interface VerifiedDelivery {
   email: string;

@@ -25,6 +25,7 @@ export type { Discovery, DiscoveryPolicy } from './discovery.ts';
 export {
   type BssoEndpoint,
   type BssoEndpointOptions,
+  type BssoRequestState,
   createBssoEndpoint,
   type SiteRequest,
   type VerifiedDelivery,

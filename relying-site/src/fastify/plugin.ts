@@ -6,9 +6,12 @@
 // size cap), so a wrong body is refused with BSSO's own codes, not Fastify's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type BssoEndpointOptions, createBssoEndpoint } from '../core/endpoint.ts';
+import {
+  type BssoEndpointOptions,
+  type BssoRequestState,
+  createBssoEndpoint,
+} from '../core/endpoint.ts';
 import type { SiteCore } from '../core/site-core.ts';
-import type { BssoRequestState } from '../express/request-state.ts';
 import { fromNode } from '../node/answer.ts';
 
 export interface BssoFastifyOptions extends BssoEndpointOptions<FastifyRequest> {}
