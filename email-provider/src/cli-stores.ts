@@ -37,6 +37,7 @@ export async function openCliStores(env: Env, dataDir: string): Promise<Stores> 
     signinFailuresPerAccount: 1,
     signinFailuresPerAccountAllClients: 1,
     signinFailuresPerIp: 1,
+    signinUnknownClientsPerAccount: 1,
     associationsPerIpPerMinute: 1,
     assertionsPerClientPerMinute: 1,
     assertionsPerSessionPerMinute: 1,

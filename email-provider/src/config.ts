@@ -53,6 +53,13 @@ export interface ProviderOptions {
   signinFailuresPerAccountAllClients?: number;
   /** Failed sign-ins per client IP per 15 minutes before throttling; default 20. */
   signinFailuresPerIp?: number;
+  /**
+   * While an account is slowed down: sign-in attempts on it per 15 minutes from all clients
+   * that never signed in to it before, together; default 30. Clients that did (within 30
+   * days) are not counted, so many attackers cannot guess without bound, nor keep the owner
+   * out on a client the owner used before.
+   */
+  signinUnknownClientsPerAccount?: number;
   /** New associations per client address per minute; default 60. */
   associationsPerIpPerMinute?: number;
   /** Assertion requests per client address per minute; default 240. */
@@ -105,6 +112,7 @@ export interface ResolvedProviderOptions {
   signinFailuresPerAccount: number;
   signinFailuresPerAccountAllClients: number;
   signinFailuresPerIp: number;
+  signinUnknownClientsPerAccount: number;
   associationsPerIpPerMinute: number;
   assertionsPerClientPerMinute: number;
   assertionsPerSessionPerMinute: number;
@@ -217,6 +225,12 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
       'signinFailuresPerAccountAllClients',
       config.signinFailuresPerAccountAllClients,
       100,
+      1_000_000,
+    ),
+    signinUnknownClientsPerAccount: positiveInt(
+      'signinUnknownClientsPerAccount',
+      config.signinUnknownClientsPerAccount,
+      30,
       1_000_000,
     ),
     signinFailuresPerIp: positiveInt(

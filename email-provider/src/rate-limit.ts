@@ -33,6 +33,13 @@ export interface Limiters {
   signinAccount: FailureThrottle;
   /** Sign-in attempts per account and client while the account is slowed down. */
   signinSlow: FailureThrottle;
+  /**
+   * Successful sign-ins per account and client in the last 30 days: one makes the client
+   * known for the account (read with `allowed`: not allowed = known).
+   */
+  signinKnown: FailureThrottle;
+  /** While slowed down: attempts on the account from all unknown clients together. */
+  signinUnknown: FailureThrottle;
   /** New associations per client. */
   association: FailureThrottle;
   /** Assertion requests per client. */

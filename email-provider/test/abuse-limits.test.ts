@@ -54,6 +54,7 @@ describe('sign-in throttling cannot lock a victim out', () => {
       signinFailuresPerAccount: 3,
       signinFailuresPerAccountAllClients: 6,
       signinFailuresPerIp: 100,
+      signinUnknownClientsPerAccount: 4,
     });
     await p.provider.accounts.create(ALICE, PASSWORD);
   });
@@ -105,6 +106,31 @@ describe('sign-in throttling cannot lock a victim out', () => {
     // The owner, on another network, signs in.
     const victim = new ClientAt(p.base, '2001:db8:7:8::1');
     assert.equal((await victim.signIn(ALICE, PASSWORD)).status, 303);
+  });
+
+  it('a slowed-down account bounds the guesses of all unknown clients together, not those of a known client', async () => {
+    // The owner signed in from home before the attack.
+    const home = new ClientAt(p.base, '203.0.113.77');
+    assert.equal((await home.signIn(ALICE, PASSWORD)).status, 303);
+    // Many clients, each new: the account is slowed down (6 failures), then the unknown
+    // clients share a budget of 4 attempts per window, however many they are.
+    const statuses: number[] = [];
+    for (let c = 0; c < 20; c++) {
+      const attacker = new ClientAt(p.base, `192.0.2.${c + 1}`);
+      const res = await attacker.signIn(ALICE, `guess ${c}`);
+      statuses.push(res.status);
+      assert.equal(attacker.cookies.has(SESSION_COOKIE), false, 'no session');
+      await res.body?.cancel();
+    }
+    assert.equal(statuses.filter((s) => s === 401).length, 6 + 4, 'checked guesses');
+    assert.equal(statuses.filter((s) => s === 429).length, 20 - 10);
+    // A new client with the right password waits too (it may be an attacker who guessed).
+    const stranger = new ClientAt(p.base, '192.0.2.200');
+    await throttled(await stranger.signIn(ALICE, PASSWORD), stranger);
+    // The owner's known client signs in at once.
+    const again = new ClientAt(p.base, '203.0.113.77');
+    assert.equal((await again.signIn(ALICE, PASSWORD)).status, 303);
+    assert.ok(again.cookies.has(SESSION_COOKIE));
   });
 
   it('many clients failing on one account slow it down, one attempt a minute per client', async () => {

@@ -78,6 +78,7 @@ function sharedConfig(name: string) {
     signinFailuresPerAccount: 5,
     signinFailuresPerAccountAllClients: 100,
     signinFailuresPerIp: 20,
+    signinUnknownClientsPerAccount: 30,
     associationsPerIpPerMinute: 60,
     assertionsPerClientPerMinute: 240,
     assertionsPerSessionPerMinute: 60,

@@ -78,6 +78,9 @@ export function signinRouter(ctx: ProviderContext): Router {
     const ipKey = clientKey(req.ip);
     const pair = pairKey(ipKey, accountKey);
     const slowedDown = !(await limiters.signinAccount.allowed(accountKey, now));
+    // A slowed-down account also bounds the guesses of all clients that never signed in to
+    // it together; a client the owner used before is not counted (threat 16).
+    const known = slowedDown && !(await limiters.signinKnown.allowed(pair, now));
     // Each attempt is counted before the password is checked, in one atomic step per
     // throttle, so a burst of parallel guesses cannot all pass the check before any failure
     // is counted (threat 16). What turns out not to be a failure is refunded below.
@@ -85,16 +88,19 @@ export function signinRouter(ctx: ProviderContext): Router {
       { limiter: limiters.signinPair, key: pair },
       { limiter: limiters.signinClient, key: ipKey },
       ...(slowedDown ? [{ limiter: limiters.signinSlow, key: pair }] : []),
+      ...(slowedDown && !known ? [{ limiter: limiters.signinUnknown, key: accountKey }] : []),
     ];
     const taken: typeof gates = [];
     for (const gate of gates) {
       if (!(await gate.limiter.take(gate.key, now))) break;
       taken.push(gate);
     }
-    // The slow-down gate counts every attempt; the others only failures.
+    // The slow-down gates count every attempt; the others only failures.
     const refund = async () => {
       for (const gate of taken) {
-        if (gate.limiter !== limiters.signinSlow) await gate.limiter.refund(gate.key);
+        const countsAttempts =
+          gate.limiter === limiters.signinSlow || gate.limiter === limiters.signinUnknown;
+        if (!countsAttempts) await gate.limiter.refund(gate.key);
       }
     };
     if (taken.length < gates.length) {
@@ -122,6 +128,7 @@ export function signinRouter(ctx: ProviderContext): Router {
     }
     await refund();
     await limiters.signinPair.reset(pair);
+    await limiters.signinKnown.fail(pair, now);
     await ctx.sessions.start(req, res, result.email);
     config.logger.info('signin', {});
     res.redirect(

@@ -22,6 +22,8 @@ import type { Stores } from './types.ts';
 export const DATABASE_FILE = 'provider.sqlite';
 const RATE_WINDOW_MS = 15 * 60_000;
 const MINUTE_MS = 60_000;
+// A client that signed in to an account within this time is known for it (sign-in throttling).
+const KNOWN_CLIENT_MS = 30 * 24 * 3_600_000;
 
 export interface ProviderStores {
   stores: Stores;
@@ -39,6 +41,7 @@ type StoreConfig = Pick<
   | 'signinFailuresPerAccount'
   | 'signinFailuresPerAccountAllClients'
   | 'signinFailuresPerIp'
+  | 'signinUnknownClientsPerAccount'
   | 'associationsPerIpPerMinute'
   | 'assertionsPerClientPerMinute'
   | 'assertionsPerSessionPerMinute'
@@ -104,6 +107,12 @@ export async function openProviderStores(config: StoreConfig): Promise<ProviderS
       ),
       // While an account is slowed down: one attempt per client and minute.
       signinSlow: limiter('signin-slow', 1, MINUTE_MS),
+      signinKnown: limiter('signin-known', 1, KNOWN_CLIENT_MS),
+      signinUnknown: limiter(
+        'signin-unknown',
+        config.signinUnknownClientsPerAccount,
+        RATE_WINDOW_MS,
+      ),
       association: limiter('association-ip', config.associationsPerIpPerMinute, MINUTE_MS),
       assertionClient: limiter('assertion-ip', config.assertionsPerClientPerMinute, MINUTE_MS),
       assertionSession: limiter(
