@@ -111,8 +111,11 @@ export function configUrlFromJrd(
     throw new BssoError('discovery_failed', 'The WebFinger answer is about another address.');
   }
   const link = parsed.data.links?.find((l) => l.rel === WEBFINGER_REL);
-  if (!link?.href) {
-    throw new BssoError('discovery_failed', `${email.domain} does not name a BSSO provider.`);
+  // A JRD about the address without the BSSO relation is the domain's answer that it names
+  // no provider (protocol-spec.md#fallback); a BSSO link without href is a broken answer.
+  if (!link) throw new BssoError('no_provider', `${email.domain} names no BSSO provider.`);
+  if (!link.href) {
+    throw new BssoError('discovery_failed', 'The BSSO provider link has no href.');
   }
   try {
     return parseSecureUrl(link.href, policy).href;
@@ -190,6 +193,7 @@ export async function lookupJrd(
         maxBytes: limits.maxDocumentBytes,
         accept: [JRD_CONTENT_TYPE, 'application/json'],
         redirect: 'manual',
+        bodyless: [404],
       });
       if (answer.status >= 300 && answer.status < 400) {
         if (hops >= MAX_WEBFINGER_REDIRECTS || answer.location === undefined) {
@@ -198,12 +202,16 @@ export async function lookupJrd(
         url = new URL(answer.location, url);
         continue;
       }
+      // 404 is the domain's own answer that it names no provider (protocol-spec.md#fallback);
+      // any other status is a failure, never that answer.
+      if (answer.status === 404) break;
       if (answer.status !== 200) throw new Error(`WebFinger answered ${answer.status}.`);
       return answer.body;
     }
   } catch (err) {
     throw new BssoError('discovery_failed', `WebFinger on ${email.domain} failed.`, { cause: err });
   }
+  throw new BssoError('no_provider', `${email.domain} names no BSSO provider.`);
 }
 
 /** Runs discovery for an address: the provider its domain names, with its configuration. */

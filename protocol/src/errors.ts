@@ -22,6 +22,10 @@ export const errorCodes = {
     status: 502,
     description: 'The email domain does not name a usable BSSO provider.',
   },
+  no_provider: {
+    status: 502,
+    description: 'The email domain names no BSSO provider (a fallback broker may speak for it).',
+  },
   invalid_configuration: {
     status: 502,
     description: 'The provider configuration document is invalid.',

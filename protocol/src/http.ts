@@ -19,6 +19,11 @@ export interface JsonRequestOptions {
    * `location` and no body, for the caller to check (WebFinger only).
    */
   redirect?: 'error' | 'manual';
+  /**
+   * Statuses whose answer is returned with no body, whatever its type (its body is not read):
+   * WebFinger's 404, which a web server often sends as an HTML page.
+   */
+  bodyless?: readonly number[];
 }
 
 /**
@@ -78,6 +83,10 @@ export async function requestJson(
       return location === null
         ? { status: response.status, body: undefined }
         : { status: response.status, body: undefined, location };
+    }
+    if (options.bodyless?.includes(response.status)) {
+      await response.body?.cancel();
+      return { status: response.status, body: undefined };
     }
     const text = await readCapped(response, maxBytes);
     const type = mediaType(response.headers.get('content-type'));

@@ -54,11 +54,6 @@ describe('configUrlFromJrd', () => {
     ['null', null],
     ['no subject', { links: [{ rel: WEBFINGER_REL, href: configUrl }] }],
     ['another subject', createJrd(parseEmail('bob@mail.example'), configUrl)],
-    ['no links', { subject: 'acct:alice@mail.example' }],
-    [
-      'no BSSO link',
-      { subject: 'acct:alice@mail.example', links: [{ rel: 'x', href: configUrl }] },
-    ],
     [
       'a BSSO link without href',
       { subject: 'acct:alice@mail.example', links: [{ rel: WEBFINGER_REL }] },
@@ -71,6 +66,15 @@ describe('configUrlFromJrd', () => {
     it(`refuses ${name} (threat 6)`, () =>
       throwsCode(() => configUrlFromJrd(jrd, alice), 'discovery_failed'));
   }
+
+  it('answers no_provider for a JRD about the address without the BSSO link (threat 46)', () => {
+    throwsCode(
+      () => configUrlFromJrd({ subject: 'acct:alice@mail.example' }, alice),
+      'no_provider',
+    );
+    const other = { subject: 'acct:alice@mail.example', links: [{ rel: 'x', href: configUrl }] };
+    throwsCode(() => configUrlFromJrd(other, alice), 'no_provider');
+  });
 
   it('accepts an http localhost href only with the development override', () => {
     const local = createJrd(alice, 'http://localhost:4000/.well-known/bsso-provider');
