@@ -24,6 +24,7 @@ import {
   parseEmail,
   signAssertion,
   toErrorResponse,
+  webSignInUrl,
 } from '../src/index.ts';
 
 export const VECTORS_FILE = new URL('../test/vectors/vectors.json', import.meta.url);
@@ -173,6 +174,13 @@ export async function makeVectors(): Promise<VectorFile> {
     [DELIVERY_RETURN_TO_FIELD]: fixed.returnTo,
   });
   const edClaims = decodeAssertion(ed.encoded).claims;
+  const webRequest = {
+    audience: fixed.audience,
+    nonce,
+    login_hint: email.address,
+    handle,
+    return_to: fixed.returnTo,
+  };
 
   const vectors: Record<string, Vector> = {
     webfinger_jrd: {
@@ -186,6 +194,7 @@ export async function makeVectors(): Promise<VectorFile> {
         association_endpoint: '/bsso/association',
         verification_endpoint: '/bsso/verify',
         signin_endpoint: '/signin',
+        web_endpoint: '/bsso/web',
       }),
     },
     challenge_answer: {
@@ -219,6 +228,12 @@ export async function makeVectors(): Promise<VectorFile> {
       description: 'Body of the top-level form POST to the site endpoint (x-www-form-urlencoded).',
       decoded: Object.fromEntries(form),
       encoded: form.toString(),
+    },
+    web_signin_request: {
+      description:
+        'The query of GET <web_endpoint>, where the site start page sends the browser (web flow).',
+      decoded: webRequest,
+      encoded: webSignInUrl(new URL('/bsso/web', fixed.issuer).href, webRequest),
     },
     association_request: {
       description: 'Body of POST <association_endpoint> from the site.',

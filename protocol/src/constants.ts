@@ -27,6 +27,11 @@ export const PROVIDER_KEY_ALG = 'EdDSA';
 
 /** Query parameter value that asks the site's endpoint for a challenge. */
 export const CHALLENGE_QUERY = 'challenge';
+/**
+ * Query parameter value of the site's start page, `<endpoint>?bsso=start`, where a sign-in
+ * without the extension begins (protocol-spec.md#web-flow).
+ */
+export const START_QUERY = 'start';
 /** Form field of the delivery POST that carries the assertion. */
 export const DELIVERY_ASSERTION_FIELD = 'assertion';
 /** Form field of the delivery POST that carries the same-origin path to return to. */

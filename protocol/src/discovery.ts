@@ -15,6 +15,8 @@ export interface ProviderConfig {
   association_endpoint: string;
   verification_endpoint: string;
   signin_endpoint: string;
+  /** OPTIONAL (protocol-spec.md#web-flow): where browsers sign in without the extension. */
+  web_endpoint?: string;
 }
 
 const endpointNames = [
@@ -32,6 +34,7 @@ const providerConfigSchema = z.looseObject({
   association_endpoint: z.string(),
   verification_endpoint: z.string(),
   signin_endpoint: z.string(),
+  web_endpoint: z.string().optional(),
 });
 
 /**
@@ -67,15 +70,20 @@ export function parseProviderConfig(
     requireSameOrigin(url, issuer.origin);
     config[name] = url.href;
   }
+  if (doc.web_endpoint !== undefined) {
+    const url = parseSecureUrl(doc.web_endpoint, policy);
+    requireSameOrigin(url, issuer.origin);
+    config.web_endpoint = url.href;
+  }
   return config;
 }
 
 /** Builds the configuration document a provider serves at `issuer`. */
 export function createProviderConfig(
   issuer: string,
-  paths: Record<(typeof endpointNames)[number], string>,
+  paths: Record<(typeof endpointNames)[number], string> & { web_endpoint?: string },
 ): ProviderConfig {
-  return {
+  const config: ProviderConfig = {
     bsso_version: BSSO_VERSION,
     issuer,
     assertion_endpoint: new URL(paths.assertion_endpoint, issuer).href,
@@ -83,6 +91,10 @@ export function createProviderConfig(
     verification_endpoint: new URL(paths.verification_endpoint, issuer).href,
     signin_endpoint: new URL(paths.signin_endpoint, issuer).href,
   };
+  if (paths.web_endpoint !== undefined) {
+    config.web_endpoint = new URL(paths.web_endpoint, issuer).href;
+  }
+  return config;
 }
 
 const jrdSchema = z.looseObject({

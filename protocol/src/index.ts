@@ -11,3 +11,4 @@ export * from './http.ts';
 export * from './random.ts';
 export * from './urls.ts';
 export * from './verification.ts';
+export * from './web-signin.ts';
