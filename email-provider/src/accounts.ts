@@ -19,7 +19,7 @@ export interface AccountService {
 }
 
 export interface AccountServiceOptions {
-  stores: Pick<Stores, 'accounts' | 'sessions' | 'issuedLog'>;
+  stores: Pick<Stores, 'accounts' | 'sessions' | 'issuedLog' | 'consents'>;
   /** Domains accounts may be created in; undefined skips the check (CLI without config). */
   domains: ReadonlySet<string> | undefined;
   now: () => number;
@@ -65,6 +65,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       const normalized = parseEmail(email).address;
       await stores.sessions.removeForAccount(normalized);
       await stores.issuedLog.removeForAccount(normalized);
+      await stores.consents.removeForAccount(normalized);
       return stores.accounts.remove(normalized);
     },
     list: () => stores.accounts.list(),

@@ -63,6 +63,32 @@ export function storeContract(
       }
     });
 
+    it('consents: once per account and site origin, listed newest first, revocable', async () => {
+      const { stores, done } = await open();
+      try {
+        const c = stores.consents;
+        assert.equal(await c.has('a@x.test', 'https://a.test'), false);
+        await c.grant({ email: 'a@x.test', siteOrigin: 'https://a.test', grantedAt: 1 });
+        await c.grant({ email: 'a@x.test', siteOrigin: 'https://b.test', grantedAt: 2 });
+        await c.grant({ email: 'a@x.test', siteOrigin: 'https://a.test', grantedAt: 3 });
+        await c.grant({ email: 'b@x.test', siteOrigin: 'https://a.test', grantedAt: 4 });
+        assert.equal(await c.has('a@x.test', 'https://a.test'), true);
+        assert.equal(await c.has('a@x.test', 'https://c.test'), false);
+        assert.deepEqual(await c.list('a@x.test'), [
+          { email: 'a@x.test', siteOrigin: 'https://a.test', grantedAt: 3 },
+          { email: 'a@x.test', siteOrigin: 'https://b.test', grantedAt: 2 },
+        ]);
+        assert.equal(await c.revoke('a@x.test', 'https://a.test'), true);
+        assert.equal(await c.revoke('a@x.test', 'https://a.test'), false);
+        assert.equal(await c.has('a@x.test', 'https://a.test'), false);
+        assert.equal(await c.has('b@x.test', 'https://a.test'), true);
+        assert.equal(await c.removeForAccount('a@x.test'), 1);
+        assert.deepEqual(await c.list('a@x.test'), []);
+      } finally {
+        await done();
+      }
+    });
+
     it('sessions and the issued-assertion log', async () => {
       const { stores, done } = await open();
       try {

@@ -32,6 +32,7 @@ export function instrumentStores(stores: Stores, onError: StoreErrorReport): Sto
     associations: wrap('associations', stores.associations, onError),
     usedAssertions: wrap('used_assertions', stores.usedAssertions, onError),
     issuedLog: wrap('issued_log', stores.issuedLog, onError),
+    consents: wrap('consents', stores.consents, onError),
     check: () => stores.check(),
     close: () => stores.close(),
   };

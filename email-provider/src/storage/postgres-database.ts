@@ -43,6 +43,18 @@ const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX issued_assertions_email ON issued_assertions (email, issued_at);
     `,
   },
+  {
+    // The web flow's consent step (protocol-spec.md#web-flow).
+    version: 2,
+    sql: `
+      CREATE TABLE consents (
+        email TEXT NOT NULL,
+        site_origin TEXT NOT NULL,
+        granted_at BIGINT NOT NULL,
+        PRIMARY KEY (email, site_origin)
+      );
+    `,
+  },
 ];
 
 export interface PostgresOptions {

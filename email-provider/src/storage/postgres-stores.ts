@@ -3,6 +3,7 @@
 // shared. Sessions and used assertion ids work here too (Redis is the lighter home).
 import type pg from 'pg';
 import { num, type Row, str } from './columns.ts';
+import { createPostgresConsentStore } from './postgres-consents.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -195,6 +196,7 @@ export function createPostgresStores(pool: pg.Pool): Stores {
     associations: createPostgresAssociationStore(pool),
     usedAssertions: createPostgresUsedAssertionStore(pool),
     issuedLog: createPostgresIssuedAssertionLog(pool),
+    consents: createPostgresConsentStore(pool),
     async check() {
       try {
         await pool.query('SELECT 1');

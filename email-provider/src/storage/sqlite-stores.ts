@@ -2,6 +2,7 @@
 // the hood; the async signatures keep the contracts open for networked stores).
 import type { DatabaseSync } from 'node:sqlite';
 import { num, type Row, str } from './columns.ts';
+import { createSqliteConsentStore } from './sqlite-consents.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -192,6 +193,7 @@ export function createSqliteStores(db: DatabaseSync): Stores {
     associations: createSqliteAssociationStore(db),
     usedAssertions: createSqliteUsedAssertionStore(db),
     issuedLog: createSqliteIssuedAssertionLog(db),
+    consents: createSqliteConsentStore(db),
     async check() {
       try {
         db.prepare('SELECT 1').get();

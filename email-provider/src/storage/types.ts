@@ -84,6 +84,25 @@ export interface IssuedAssertionLog {
   removeOlderThan(cutoff: number): Promise<number>;
 }
 
+export interface ConsentRecord {
+  email: string;
+  /** The site origin the account agreed to sign in to (protocol-spec.md#web-flow). */
+  siteOrigin: string;
+  grantedAt: number;
+}
+
+/** Agreements of the web flow's consent step, per account and site origin. */
+export interface ConsentStore {
+  /** Records (or renews) the agreement of `email` for `siteOrigin`. */
+  grant(record: ConsentRecord): Promise<void>;
+  has(email: string, siteOrigin: string): Promise<boolean>;
+  /** The account's agreements, most recent first. */
+  list(email: string): Promise<ConsentRecord[]>;
+  /** Withdraws one agreement; false when there was none. */
+  revoke(email: string, siteOrigin: string): Promise<boolean>;
+  removeForAccount(email: string): Promise<number>;
+}
+
 /** One back-end store's answer to a readiness check (/readyz); never carries a secret. */
 export interface StoreCheck {
   store: 'sqlite' | 'postgresql' | 'redis';
@@ -96,6 +115,7 @@ export interface Stores {
   associations: AssociationStore;
   usedAssertions: UsedAssertionStore;
   issuedLog: IssuedAssertionLog;
+  consents: ConsentStore;
   /** Asks each back-end store for a trivial answer (a query, a ping); never throws. */
   check(): Promise<StoreCheck[]>;
   close(): Promise<void>;
