@@ -32,7 +32,10 @@ export interface DiscoveryPolicy {
 const MAX_REMEMBERED_FAILURES = 10_000;
 
 export interface Discovery {
-  /** The provider configuration the domain names; `address` is used for the look-up if given. */
+  /**
+   * The provider configuration the domain names; `address` is used for the look-up if given.
+   * Throws `no_provider` when the domain answered that it names none (protocol-spec.md#fallback).
+   */
   forDomain(domain: string, address?: string): Promise<ProviderConfig>;
 }
 
@@ -50,9 +53,13 @@ export function createDiscovery(
   function rememberFailure(domain: string, err: unknown): void {
     // Only what the domain answered (or failed to) is remembered, never the site's own queue
     // being busy: a flood must not make honest domains fail after it ends (threat 49).
-    if (!(err instanceof BssoError) || failureTtlMs <= 0 || isOutboundBusy(err)) return;
+    if (!(err instanceof BssoError) || isOutboundBusy(err)) return;
+    // The domain's answer that it names no provider is a result, kept as long as a provider
+    // would be; a failure only briefly (protocol-spec.md#fallback, rule 3).
+    const ttl = err.code === 'no_provider' ? ttlMs : failureTtlMs;
+    if (ttl <= 0) return;
     failures.delete(domain);
-    failures.set(domain, { error: err, until: now() + failureTtlMs });
+    failures.set(domain, { error: err, until: now() + ttl });
     while (failures.size > MAX_REMEMBERED_FAILURES) {
       const oldest = failures.keys().next().value;
       if (oldest === undefined) break;

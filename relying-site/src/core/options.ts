@@ -21,6 +21,12 @@ export interface SiteCoreOptions {
    */
   stores?: Partial<SiteStores> & { redisUrl?: string; redisPrefix?: string };
   discovery?: DiscoveryPolicy;
+  /**
+   * Fallback brokers (protocol-spec.md#fallback): issuers, as bare https origins, whose
+   * assertions the site accepts for addresses of domains that name no provider, and only
+   * those. None by default. Validated at start.
+   */
+  fallbackBrokers?: readonly string[];
   outbound?: OutboundOptions;
   /** Session lifetime in seconds. Default 8 hours. */
   sessionTtlSeconds?: number;

@@ -9,6 +9,7 @@ import {
   randomToken,
 } from '@bsso/protocol';
 import { type Associations, createAssociations } from './associations.ts';
+import { type Brokers, createBrokers, parseFallbackBrokers } from './brokers.ts';
 import { createDiscovery, type Discovery } from './discovery.ts';
 import { createMemoryStores } from './memory-stores.ts';
 import {
@@ -75,6 +76,12 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const outbound = createOutbound(outboundOptions(options));
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
+  const brokers = createBrokers(
+    parseFallbackBrokers(options.fallbackBrokers, options.discovery?.allowLocalhostHttp),
+    outbound,
+    options.discovery ?? {},
+    now,
+  );
   const rateLimiter =
     options.rateLimiter === false
       ? null
@@ -129,7 +136,7 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       if (mode === 'association') {
         // A provider that cannot be found or associated with leaves direct verification.
         try {
-          const config = await discovery.forDomain(name);
+          const config = await providerOrBroker(discovery, brokers, name);
           handle = (await associations.current(config))?.handle;
         } catch {
           handle = undefined;
@@ -146,6 +153,7 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
           audience: endpoint.href,
           nonces: stores.nonces,
           discovery,
+          brokers,
           associations,
           outbound,
           now,
@@ -155,6 +163,19 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       );
     },
   };
+}
+
+// A domain that names no provider gets the first broker's handle (protocol-spec.md#fallback).
+async function providerOrBroker(discovery: Discovery, brokers: Brokers, domain: string) {
+  try {
+    return await discovery.forDomain(domain);
+  } catch (err) {
+    const first = brokers.issuers[0];
+    if (err instanceof BssoError && err.code === 'no_provider' && first !== undefined) {
+      return brokers.configFor(first);
+    }
+    throw err;
+  }
 }
 
 // The development switch `discovery.allowPrivateAddresses` turns the public-network guard off

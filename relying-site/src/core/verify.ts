@@ -13,6 +13,7 @@ import {
   verifyAssociationSignature,
 } from '@bsso/protocol';
 import type { Associations } from './associations.ts';
+import type { Brokers } from './brokers.ts';
 import { verifyDirectly } from './direct.ts';
 import type { Discovery } from './discovery.ts';
 import type { Outbound } from './outbound.ts';
@@ -22,6 +23,8 @@ export interface VerifyContext {
   audience: string;
   nonces: NonceStore;
   discovery: Discovery;
+  /** Fallback brokers, for domains that name no provider (protocol-spec.md#fallback). */
+  brokers: Brokers;
   associations: Associations;
   outbound: Outbound;
   now: () => number;
@@ -81,7 +84,17 @@ async function authoritativeProvider(
   if (email.address !== claims.sub) {
     throw new BssoError('invalid_assertion', 'The assertion subject is not normalized.');
   }
-  const config = await ctx.discovery.forDomain(email.domain, email.address);
+  let config: ProviderConfig;
+  try {
+    config = await ctx.discovery.forDomain(email.domain, email.address);
+  } catch (err) {
+    // Only the domain's own answer that it names no provider lets a listed broker speak for
+    // it; a failure never does (protocol-spec.md#fallback, threat 46).
+    if (err instanceof BssoError && err.code === 'no_provider' && ctx.brokers.issuers.length) {
+      return ctx.brokers.configFor(claims.iss);
+    }
+    throw err;
+  }
   if (config.issuer !== claims.iss) {
     throw new BssoError(
       'invalid_issuer',

@@ -22,7 +22,6 @@ import { jsonListener, type TestPki } from '@bsso/protocol/testing';
 import { type CryptoKey, generateKeyPair } from 'jose';
 
 export const PROVIDER_ORIGIN = 'https://mail.test';
-const CONFIG_URL = `${PROVIDER_ORIGIN}/.well-known/bsso-provider`;
 
 export interface StoredAssociation {
   secret: Uint8Array;
@@ -63,14 +62,19 @@ export interface AssertionInput {
   lifetimeSeconds?: number;
 }
 
-export async function startStandIn(pki: TestPki, clock: () => number = Date.now): Promise<StandIn> {
+export async function startStandIn(
+  pki: TestPki,
+  clock: () => number = Date.now,
+  /** Another origin: the same provider plays a fallback broker (protocol-spec.md#fallback). */
+  origin = PROVIDER_ORIGIN,
+): Promise<StandIn> {
   const { privateKey, publicKey } = await generateKeyPair('Ed25519');
   const kid = randomToken(16);
   const requests: string[] = [];
   const associations = new Map<string, StoredAssociation>();
   const usedJti = new Set<string>();
   const behaviour: StandInBehaviour = { associationLifetime: 3600, verify: 'ok' };
-  const config = createProviderConfig(PROVIDER_ORIGIN, {
+  const config = createProviderConfig(origin, {
     assertion_endpoint: '/bsso/assertion',
     association_endpoint: '/bsso/associate',
     verification_endpoint: '/bsso/verify',
@@ -83,7 +87,7 @@ export async function startStandIn(pki: TestPki, clock: () => number = Date.now)
       const resource = url.searchParams.get('resource') ?? '';
       const email = parseEmail(resource.replace(/^acct:/, ''));
       if (email.domain !== 'mail.test') throw new BssoError('unknown_domain');
-      return [200, createJrd(email, CONFIG_URL)];
+      return [200, createJrd(email, `${origin}/.well-known/bsso-provider`)];
     }
     if (key === 'GET /.well-known/bsso-provider') return [200, config];
     if (key === 'POST /bsso/associate') {
@@ -112,7 +116,7 @@ export async function startStandIn(pki: TestPki, clock: () => number = Date.now)
 
   const server: Server = createServer(
     { key: pki.keyPem, cert: pki.certPem },
-    jsonListener(PROVIDER_ORIGIN, route, requests),
+    jsonListener(origin, route, requests),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
@@ -129,7 +133,7 @@ export async function startStandIn(pki: TestPki, clock: () => number = Date.now)
       const usable =
         live && live.expiresAt > clock() && live.site === new URL(input.audience).origin;
       return createAssertion({
-        issuer: input.issuer ?? PROVIDER_ORIGIN,
+        issuer: input.issuer ?? origin,
         email: input.email,
         audience: input.audience,
         nonce: input.nonce,
