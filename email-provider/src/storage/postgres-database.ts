@@ -55,6 +55,28 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Passkeys, the built-in accounts' second factor, and the state of their WebAuthn
+    // ceremonies (src/passkeys).
+    version: 3,
+    sql: `
+      CREATE TABLE passkeys (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        public_key BYTEA NOT NULL,
+        counter BIGINT NOT NULL,
+        transports TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX passkeys_email ON passkeys (email);
+      CREATE TABLE webauthn_ceremonies (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX webauthn_ceremonies_expires ON webauthn_ceremonies (expires_at);
+    `,
+  },
 ];
 
 export interface PostgresOptions {
