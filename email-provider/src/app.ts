@@ -10,8 +10,10 @@ import { errorHandler, notFound } from './http/errors.ts';
 import { apiHeaders } from './http/security-headers.ts';
 import { metricsMiddleware } from './metrics.ts';
 import { accountRouter } from './pages/account.ts';
+import { consentRouter } from './pages/consent.ts';
 import { signinRouter } from './pages/signin.ts';
 import { signupRouter } from './pages/signup.ts';
+import { webSigninRouter } from './pages/web-signin.ts';
 
 function requestLog(ctx: ProviderContext) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -59,9 +61,11 @@ export function createApp(ctx: ProviderContext): Express {
   app.use(assertionRouter(ctx));
   app.use(associationRouter(ctx));
   app.use(verificationRouter(ctx));
+  app.use(webSigninRouter(ctx));
   app.use(signinRouter(ctx));
   app.use(signupRouter(ctx));
   app.use(accountRouter(ctx));
+  app.use(consentRouter(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.config.logger));
   return app;

@@ -13,4 +13,8 @@ export const paths = {
   signout: '/signout',
   signup: '/signup',
   account: '/account',
+  /** The web flow's endpoint (protocol-spec.md#web-flow). */
+  web: '/bsso/web',
+  /** Withdraws one site's web-flow agreement (the account page's Forget buttons). */
+  accountForgetSite: '/account/sites/forget',
 } as const;

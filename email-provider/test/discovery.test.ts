@@ -75,6 +75,7 @@ describe('discovery', () => {
       association_endpoint: `${ISSUER}/bsso/association`,
       verification_endpoint: `${ISSUER}/bsso/verify`,
       signin_endpoint: `${ISSUER}/signin`,
+      web_endpoint: `${ISSUER}/bsso/web`,
     });
   });
 

@@ -37,7 +37,11 @@ function checkExtensionOrigin(ctx: ProviderContext) {
 }
 
 /** Counts one request for `key`; refuses it (rate_limited) over the limit. */
-async function countRequest(limiter: FailureThrottle, key: string, now: number): Promise<void> {
+export async function countRequest(
+  limiter: FailureThrottle,
+  key: string,
+  now: number,
+): Promise<void> {
   if (!(await limiter.take(key, now))) {
     throw new BssoError('rate_limited', 'Too many assertion requests; try again later.');
   }
@@ -52,7 +56,10 @@ function limitClient(ctx: ProviderContext) {
 }
 
 /** 4. The address must be in a domain this provider serves (says nothing about accounts). */
-function checkDomainServed(ctx: ProviderContext, request: AssertionRequest): void {
+export function checkDomainServed(
+  ctx: ProviderContext,
+  request: Pick<AssertionRequest, 'email'>,
+): void {
   const { domain } = parseEmail(request.email);
   if (!ctx.config.domains.has(domain)) {
     throw new BssoError('unknown_domain', `This provider does not serve ${domain}.`);
@@ -76,11 +83,12 @@ function checkSameAccount(session: Session, request: AssertionRequest): void {
 
 /**
  * 8. The association key when the handle is live and bound to the audience's origin;
- * otherwise the provider key, telling the site to drop a handle it cannot use.
+ * otherwise the provider key, telling the site to drop a handle it cannot use. The web flow
+ * chooses its key here too (protocol-spec.md#web-flow).
  */
-async function chooseKey(
+export async function chooseKey(
   ctx: ProviderContext,
-  request: AssertionRequest,
+  request: Pick<AssertionRequest, 'audience' | 'handle'>,
   now: number,
 ): Promise<{ key: AssertionSigningKey; invalidateHandle?: string }> {
   const providerKey: AssertionSigningKey = { kind: 'provider', ...ctx.keys.current };

@@ -63,6 +63,7 @@ export function discoveryRouter(ctx: ProviderContext): Router {
     association_endpoint: paths.association,
     verification_endpoint: paths.verification,
     signin_endpoint: paths.signin,
+    web_endpoint: paths.web,
   });
   // A public document; CORS lets any client (an extension page included) read it.
   router.get(paths.configuration, (_req, res) => {

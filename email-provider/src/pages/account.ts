@@ -5,6 +5,7 @@ import type { ProviderContext } from '../context.ts';
 import { CSRF_FIELD, csrfToken } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
+import { renderConsents } from './consent.ts';
 import { html, sendPage } from './html.ts';
 
 const RECENT_DAYS = 30;
@@ -28,6 +29,7 @@ export function accountRouter(ctx: ProviderContext): Router {
       return html`<tr><td>${s.siteOrigin}</td><td><time datetime="${when}">${when.replace('T', ' ').slice(0, 16)} UTC</time></td><td>${s.count}</td></tr>`;
     });
     const token = csrfToken(req, res);
+    const consents = await ctx.stores.consents.list(session.email);
     sendPage(
       res,
       200,
@@ -41,6 +43,7 @@ ${
     : html`<table><thead><tr><th scope="col">Site</th><th scope="col">Last sign-in</th><th scope="col">Times</th></tr></thead>
 <tbody>${rows}</tbody></table>`
 }
+${renderConsents(consents, token)}
 <form method="post" action="${paths.signout}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 <button type="submit">Sign out</button>

@@ -7,6 +7,9 @@ import { CSRF_FIELD, csrfToken } from '../http/csrf.ts';
 import { paths } from '../paths.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
 
+/** Query parameter and form field naming the web endpoint to go on to (pages/web-signin.ts). */
+export const CONTINUE_PARAM = 'continue';
+
 export const SIGNIN_FAILED = 'Email or password is wrong.';
 export const SIGNIN_THROTTLED = 'Too many attempts. Wait a few minutes, then try again.';
 export const FORM_EXPIRED = 'The form has expired. Please try again.';
@@ -15,6 +18,8 @@ export const SIGNIN_UNAVAILABLE = 'Sign-in is not available right now. Please tr
 interface SigninForm {
   email: string;
   popup: boolean;
+  /** The provider's own web endpoint to go on to after signing in (pages/web-signin.ts). */
+  continue?: string | undefined;
   error?: string;
   signupEnabled: boolean;
   /**
@@ -44,6 +49,7 @@ ${error}
 <form method="post" action="${paths.signin}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 ${form.popup ? html`<input type="hidden" name="${POPUP_PARAM}" value="${POPUP_PARAM_VALUE}">` : ''}
+${form.continue === undefined ? '' : html`<input type="hidden" name="${CONTINUE_PARAM}" value="${form.continue}">`}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="username" required
   maxlength="${limits.maxEmailLength}" value="${form.email}"${described}${focusPassword ? '' : new SafeHtml(' autofocus')}>

@@ -25,6 +25,7 @@ import { pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, sendPage } from './html.ts';
 import {
+  CONTINUE_PARAM,
   FORM_EXPIRED,
   renderSignin,
   SIGNIN_FAILED,
@@ -32,6 +33,7 @@ import {
   SIGNIN_UNAVAILABLE,
 } from './signin-page.ts';
 import { upstreamSigninRouter } from './signin-upstream.ts';
+import { webContinuePath } from './web-signin.ts';
 
 export {
   FORM_EXPIRED,
@@ -54,6 +56,7 @@ export function signinRouter(ctx: ProviderContext): Router {
     renderSignin(req, res, 200, {
       email: loginHint(queryString(req, LOGIN_HINT_PARAM)),
       popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
+      continue: webContinuePath(queryString(req, CONTINUE_PARAM)),
       signupEnabled: config.signupEnabled,
       upstream,
     });
@@ -63,7 +66,9 @@ export function signinRouter(ctx: ProviderContext): Router {
     const email = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
     const password = field(req, 'password') ?? '';
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
-    const form = { email, popup, signupEnabled: config.signupEnabled, upstream };
+    // Only the provider's own web endpoint (the web flow), never anywhere else.
+    const next = webContinuePath(field(req, CONTINUE_PARAM));
+    const form = { email, popup, continue: next, signupEnabled: config.signupEnabled, upstream };
     if (!csrfValid(req)) {
       renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
       return;
@@ -133,7 +138,9 @@ export function signinRouter(ctx: ProviderContext): Router {
     config.logger.info('signin', {});
     res.redirect(
       303,
-      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
+      popup
+        ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}`
+        : (next ?? paths.account),
     );
   });
 
