@@ -19,7 +19,7 @@ export interface AccountService {
 }
 
 export interface AccountServiceOptions {
-  stores: Pick<Stores, 'accounts' | 'sessions' | 'issuedLog' | 'consents'>;
+  stores: Pick<Stores, 'accounts' | 'sessions' | 'issuedLog' | 'consents' | 'passkeys'>;
   /** Domains accounts may be created in; undefined skips the check (CLI without config). */
   domains: ReadonlySet<string> | undefined;
   now: () => number;
@@ -66,6 +66,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       await stores.sessions.removeForAccount(normalized);
       await stores.issuedLog.removeForAccount(normalized);
       await stores.consents.removeForAccount(normalized);
+      await stores.passkeys.removeForAccount(normalized);
       return stores.accounts.remove(normalized);
     },
     list: () => stores.accounts.list(),

@@ -89,6 +89,68 @@ export function storeContract(
       }
     });
 
+    it('passkeys: one per credential id, counters move in one step, removed per account', async () => {
+      const { stores, done } = await open();
+      try {
+        const p = stores.passkeys;
+        const publicKey = crypto.getRandomValues(new Uint8Array(77));
+        const first = {
+          id: 'cred-1',
+          email: 'a@x.test',
+          publicKey,
+          counter: 0,
+          transports: ['internal', 'hybrid'],
+          createdAt: 1,
+        };
+        assert.equal(await p.insert(first), true);
+        assert.equal(await p.insert({ ...first, email: 'b@x.test' }), false);
+        await p.insert({ ...first, id: 'cred-2', transports: [], createdAt: 2 });
+        await p.insert({ ...first, id: 'cred-3', email: 'b@x.test', createdAt: 3 });
+        assert.deepEqual(await p.find('cred-1'), first);
+        assert.equal(await p.find('cred-9'), undefined);
+        assert.deepEqual(
+          (await p.listForAccount('a@x.test')).map((k) => [k.id, k.transports]),
+          [
+            ['cred-1', ['internal', 'hybrid']],
+            ['cred-2', []],
+          ],
+        );
+        const moves = await Promise.all([
+          p.updateCounter('cred-1', 0, 5),
+          p.updateCounter('cred-1', 0, 5),
+        ]);
+        assert.deepEqual(moves.sort(), [false, true]);
+        assert.equal((await p.find('cred-1'))?.counter, 5);
+        assert.equal(await p.remove('b@x.test', 'cred-1'), false, 'only the owner removes it');
+        assert.equal(await p.remove('a@x.test', 'cred-1'), true);
+        assert.equal(await p.removeForAccount('a@x.test'), 1);
+        assert.deepEqual(await p.listForAccount('a@x.test'), []);
+        assert.equal((await p.listForAccount('b@x.test')).length, 1);
+      } finally {
+        await done();
+      }
+    });
+
+    it('WebAuthn ceremonies: taken once, never after expiry', async () => {
+      const { stores, done } = await open();
+      try {
+        const c = stores.ceremonies;
+        await c.put('k1', 'v1', 100);
+        const takes = await Promise.all([c.take('k1', 50), c.take('k1', 50)]);
+        assert.deepEqual(takes.sort(), ['v1', undefined]);
+        await c.put('k2', 'v2', 100);
+        assert.equal(await c.take('k2', 100), undefined, 'expired at its expiry');
+        assert.equal(await c.take('k2', 0), undefined, 'and gone');
+        await c.put('k3', 'old', 100);
+        await c.put('k3', 'new', 300);
+        await c.put('k4', 'v4', 200);
+        assert.equal(await c.removeExpired(200), 1);
+        assert.equal(await c.take('k3', 250), 'new');
+      } finally {
+        await done();
+      }
+    });
+
     it('sessions and the issued-assertion log', async () => {
       const { stores, done } = await open();
       try {

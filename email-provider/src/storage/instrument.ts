@@ -33,6 +33,8 @@ export function instrumentStores(stores: Stores, onError: StoreErrorReport): Sto
     usedAssertions: wrap('used_assertions', stores.usedAssertions, onError),
     issuedLog: wrap('issued_log', stores.issuedLog, onError),
     consents: wrap('consents', stores.consents, onError),
+    passkeys: wrap('passkeys', stores.passkeys, onError),
+    ceremonies: wrap('webauthn_ceremonies', stores.ceremonies, onError),
     check: () => stores.check(),
     close: () => stores.close(),
   };

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { num, type Row, str } from './columns.ts';
 import { createPostgresConsentStore } from './postgres-consents.ts';
+import { createPostgresCeremonyStore, createPostgresPasskeyStore } from './postgres-passkeys.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -197,6 +198,8 @@ export function createPostgresStores(pool: pg.Pool): Stores {
     usedAssertions: createPostgresUsedAssertionStore(pool),
     issuedLog: createPostgresIssuedAssertionLog(pool),
     consents: createPostgresConsentStore(pool),
+    passkeys: createPostgresPasskeyStore(pool),
+    ceremonies: createPostgresCeremonyStore(pool),
     async check() {
       try {
         await pool.query('SELECT 1');

@@ -3,6 +3,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { num, type Row, str } from './columns.ts';
 import { createSqliteConsentStore } from './sqlite-consents.ts';
+import { createSqliteCeremonyStore, createSqlitePasskeyStore } from './sqlite-passkeys.ts';
 import type {
   AccountRecord,
   AccountStore,
@@ -194,6 +195,8 @@ export function createSqliteStores(db: DatabaseSync): Stores {
     usedAssertions: createSqliteUsedAssertionStore(db),
     issuedLog: createSqliteIssuedAssertionLog(db),
     consents: createSqliteConsentStore(db),
+    passkeys: createSqlitePasskeyStore(db),
+    ceremonies: createSqliteCeremonyStore(db),
     async check() {
       try {
         db.prepare('SELECT 1').get();

@@ -1,5 +1,8 @@
 // Storage contracts. Each store is a small async interface so that SQLite (the default) can be
 // swapped for PostgreSQL or Redis later without touching the endpoints. Times are ms.
+import type { CeremonyStore, PasskeyStore } from './passkey-types.ts';
+
+export type { CeremonyStore, PasskeyRecord, PasskeyStore } from './passkey-types.ts';
 
 export interface AccountRecord {
   /** Normalized email address (lower case). */
@@ -116,6 +119,10 @@ export interface Stores {
   usedAssertions: UsedAssertionStore;
   issuedLog: IssuedAssertionLog;
   consents: ConsentStore;
+  /** Passkeys of built-in accounts (src/passkeys). */
+  passkeys: PasskeyStore;
+  /** State of WebAuthn ceremonies in progress, each taken once. */
+  ceremonies: CeremonyStore;
   /** Asks each back-end store for a trivial answer (a query, a ping); never throws. */
   check(): Promise<StoreCheck[]>;
   close(): Promise<void>;
