@@ -62,6 +62,8 @@ export function createApp(ctx: ProviderContext): Express {
   app.use(associationRouter(ctx));
   app.use(verificationRouter(ctx));
   app.use(webSigninRouter(ctx));
+  // Broker mode: its code sign-in page answers GET /signin (protocol-spec.md#fallback).
+  if (ctx.broker) app.use(ctx.broker.router);
   app.use(signinRouter(ctx));
   app.use(signupRouter(ctx));
   app.use(accountRouter(ctx));

@@ -6,6 +6,11 @@ import {
   type ResolvedAccountBackend,
   resolveAccountBackend,
 } from './backends/options.ts';
+import {
+  type BrokerOptions,
+  type ResolvedBrokerOptions,
+  resolveBrokerOptions,
+} from './broker/options.ts';
 import { createJsonLogger, type Logger } from './log.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 
@@ -93,6 +98,11 @@ export interface ProviderOptions {
    * least 32 visible ASCII characters (e.g. `openssl rand -hex 32`).
    */
   metricsToken?: string;
+  /**
+   * Broker mode (protocol-spec.md#fallback): also serve addresses of any domain whose own
+   * discovery names no provider, proved by a one-time code mailed over SMTP. Default off.
+   */
+  broker?: BrokerOptions;
 }
 
 export interface ResolvedProviderOptions {
@@ -123,6 +133,7 @@ export interface ResolvedProviderOptions {
   redisKeyPrefix: string;
   accountBackend: ResolvedAccountBackend;
   metricsToken: string | undefined;
+  broker: ResolvedBrokerOptions | undefined;
 }
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
@@ -181,7 +192,9 @@ export function resolveProviderOptions(config: ProviderOptions): ResolvedProvide
     throw new TypeError('accountBackend.login local-part needs exactly one domain.');
   }
   const year = 366 * 24 * 3600;
+  const broker = config.broker === undefined ? undefined : resolveBrokerOptions(config.broker);
   return {
+    broker,
     issuer: issuerUrl.origin,
     domains,
     dataDir: config.dataDir,

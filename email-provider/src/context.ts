@@ -1,6 +1,7 @@
 // Everything a route needs, built once by createProvider (no module-level state).
 import type { AccountService } from './accounts.ts';
 import type { AccountBackend } from './backends/index.ts';
+import type { Broker } from './broker/index.ts';
 import type { ResolvedProviderOptions } from './config.ts';
 import type { SessionManager } from './http/sessions.ts';
 import type { SigningKeys } from './keys.ts';
@@ -22,4 +23,6 @@ export interface ProviderContext {
   metrics: Metrics;
   /** Set when shutdown begins: /readyz answers 503 and answers close their connection. */
   lifecycle: { draining: boolean };
+  /** Broker mode (protocol-spec.md#fallback), when configured. */
+  broker?: Broker;
 }

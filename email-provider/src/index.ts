@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import { createAccountService } from './accounts.ts';
 import { createApp } from './app.ts';
 import { createAccountBackend } from './backends/index.ts';
+import { createBroker } from './broker/index.ts';
 import { type ProviderOptions, resolveProviderOptions } from './config.ts';
 import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
@@ -27,6 +28,8 @@ export {
   type UpstreamOidcOptions,
   type UpstreamTransaction,
 } from './backends/upstream-oidc.ts';
+export type { BrokerOptions } from './broker/options.ts';
+export { BROKER_MESSAGES, brokerPaths, CODE_COOKIE } from './broker/router.ts';
 export type { ProviderOptions } from './config.ts';
 export { CSRF_COOKIE, CSRF_FIELD } from './http/csrf.ts';
 export { SESSION_COOKIE } from './http/sessions.ts';
@@ -99,6 +102,13 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     metrics,
     lifecycle,
   };
+  if (config.broker) {
+    ctx.broker = createBroker(config.broker, {
+      sessions: ctx.sessions,
+      logger: config.logger,
+      now: config.now,
+    });
+  }
   const external = config.accountBackend.type !== 'builtin';
   /** Accounts of an external back-end are made and changed where they live. */
   const builtinOnly = (what: string) => {
@@ -163,6 +173,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       if (timer) clearInterval(timer);
       await sweeping;
       await ctx.backend.close();
+      await ctx.broker?.close();
       await stores.close();
     },
   };

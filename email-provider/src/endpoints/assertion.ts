@@ -118,7 +118,12 @@ export function assertionRouter(ctx: ProviderContext): Router {
     ...jsonBody(),
     async (req: Request, res: Response) => {
       const request = parseAssertionRequest(req.body, config.urlPolicy);
-      checkDomainServed(ctx, request);
+      // A broker also serves domains that name no provider (protocol-spec.md#fallback).
+      const brokered =
+        ctx.broker !== undefined &&
+        !config.domains.has(parseEmail(request.email).domain) &&
+        (await ctx.broker.servesAddress(request.email));
+      if (!brokered) checkDomainServed(ctx, request);
       const session = await ctx.sessions.current(req);
       if (!session) {
         res.status(401).json({

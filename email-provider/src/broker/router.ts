@@ -1,0 +1,204 @@
+// The broker's sign-in popup (protocol-spec.md#fallback, duties 2 to 5; threat 47): GET
+// /signin asks to mail a code to the address, POST /broker/code mails it, POST /broker/verify
+// checks it and starts the provider session for the address, so later sign-ins at any site
+// are one click. Every answer is the same for any address (no enumeration); the code is
+// bound to the asking browser by the `__Host-bsso_broker_code` cookie.
+import {
+  LOGIN_HINT_PARAM,
+  limits,
+  POPUP_DONE_PARAM,
+  POPUP_DONE_VALUE,
+  POPUP_PARAM,
+  POPUP_PARAM_VALUE,
+  parseEmail,
+} from '@bsso/protocol';
+import { clientKey } from '@bsso/protocol/client-address';
+import { type Request, type Response, Router } from 'express';
+import { clearHostCookie, readCookie, setHostCookie } from '../http/cookies.ts';
+import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
+import { htmlSecurityHeaders } from '../http/security-headers.ts';
+import type { SessionManager } from '../http/sessions.ts';
+import type { Logger } from '../log.ts';
+import { field, formBody, queryString } from '../pages/forms.ts';
+import { html, type SafeHtml, sendPage } from '../pages/html.ts';
+import { paths } from '../paths.ts';
+import type { Authority } from './authority.ts';
+import { type CodeStore, createWindow } from './codes.ts';
+import type { Mailer } from './mailer.ts';
+import type { ResolvedBrokerOptions } from './options.ts';
+
+export const brokerPaths = { code: '/broker/code', verify: '/broker/verify' } as const;
+export const CODE_COOKIE = '__Host-bsso_broker_code';
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+const WINDOW_MS = 15 * 60_000;
+
+export const BROKER_MESSAGES = {
+  sent: 'If this address can receive mail, a code is on its way to it.',
+  invalid: 'This is not a valid email address.',
+  hasProvider: 'The domain of this address names its own sign-in provider: sign in there instead.',
+  checkFailed: 'The domain of this address could not be checked right now. Please try again.',
+  limited: 'Too many codes were asked for. Wait a few minutes, then try again.',
+  mailDown:
+    'The mail server cannot take the message right now; nothing was sent. Please try again in a moment.',
+  wrong: 'This code is wrong. Check the mail and try again.',
+  unknown: 'This code has expired or was asked for in another browser. Ask for a new code.',
+  spent: 'Too many wrong codes. Ask for a new code.',
+  expired: 'The form has expired. Please try again.',
+} as const;
+
+export interface BrokerDeps {
+  options: ResolvedBrokerOptions;
+  sessions: SessionManager;
+  authority: Authority;
+  mailer: Mailer;
+  codes: CodeStore;
+  logger: Logger;
+  now: () => number;
+}
+
+interface Form {
+  email: string;
+  popup: boolean;
+}
+
+function popupField(popup: boolean): SafeHtml {
+  return popup ? html`<input type="hidden" name="popup" value="1">` : html``;
+}
+
+function askPage(req: Request, res: Response, status: number, form: Form, error?: string): void {
+  const token = csrfToken(req, res);
+  sendPage(
+    res,
+    status,
+    'Sign in with a code',
+    html`<h1>Sign in with a code by email</h1>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<p>Your address's domain has no sign-in provider of its own. We send a one-time code to the
+address; type it here to sign in.</p>
+<form method="post" action="${brokerPaths.code}">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+${popupField(form.popup)}
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="email" required
+ maxlength="${limits.maxEmailLength}" value="${form.email}" autofocus>
+<button type="submit">Send me a code</button>
+</form>`,
+  );
+}
+
+function codePage(req: Request, res: Response, status: number, form: Form, message: string) {
+  const token = csrfToken(req, res);
+  sendPage(
+    res,
+    status,
+    'Type the code',
+    html`<h1>Type the code</h1>
+<p role="status">${message}</p>
+<form method="post" action="${brokerPaths.verify}">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+${popupField(form.popup)}
+<label for="code">Code from the mail to ${form.email}</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required
+ maxlength="12" autofocus>
+<button type="submit">Sign in</button>
+</form>
+<form method="post" action="${brokerPaths.code}">
+<input type="hidden" name="${CSRF_FIELD}" value="${token}">
+<input type="hidden" name="email" value="${form.email}">
+${popupField(form.popup)}
+<button type="submit">Send a new code</button>
+</form>`,
+  );
+}
+
+export function brokerRouter(deps: BrokerDeps): Router {
+  const router = Router();
+  const { options, now } = deps;
+  const perAddress = createWindow(options.codesPerAddress, WINDOW_MS);
+  const perClient = createWindow(options.codesPerClient, WINDOW_MS);
+  const perDomain = createWindow(options.codesPerDomain, WINDOW_MS);
+  // The address each pending code was for, to show on the code page (by the browser's id).
+  const minutes = Math.round(options.codeTtlSeconds / 60);
+
+  router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
+    const hint = queryString(req, LOGIN_HINT_PARAM) ?? '';
+    askPage(req, res, 200, {
+      email: hint.length <= limits.maxEmailLength ? hint : '',
+      popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
+    });
+  });
+
+  router.post(brokerPaths.code, htmlSecurityHeaders, formBody(), async (req, res) => {
+    const raw = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
+    const form: Form = { email: raw, popup: field(req, POPUP_PARAM) === POPUP_PARAM_VALUE };
+    if (!csrfValid(req)) return askPage(req, res, 403, form, BROKER_MESSAGES.expired);
+    let email: ReturnType<typeof parseEmail>;
+    try {
+      email = parseEmail(raw); // refuses CR, LF and every control character: no header injection
+    } catch {
+      return askPage(req, res, 400, form, BROKER_MESSAGES.invalid);
+    }
+    const t = now();
+    const client = clientKey(req.ip);
+    if (!perClient.take(client, t)) return askPage(req, res, 429, form, BROKER_MESSAGES.limited);
+    const answer = await deps.authority.check(email.domain);
+    if (answer === 'has_provider') {
+      return askPage(req, res, 403, form, BROKER_MESSAGES.hasProvider);
+    }
+    if (answer === 'failed') return askPage(req, res, 503, form, BROKER_MESSAGES.checkFailed);
+    const gates = [
+      { w: perAddress, key: email.address },
+      { w: perDomain, key: email.domain },
+    ];
+    const taken: typeof gates = [];
+    for (const gate of gates) {
+      if (!gate.w.take(gate.key, t)) break;
+      taken.push(gate);
+    }
+    if (taken.length < gates.length) {
+      for (const gate of taken) gate.w.refund(gate.key);
+      deps.logger.warn('broker_code_limited', {});
+      return askPage(req, res, 429, form, BROKER_MESSAGES.limited);
+    }
+    const previous = readCookie(req, CODE_COOKIE);
+    if (previous && COOKIE_VALUE.test(previous)) deps.codes.drop(previous);
+    const { id, code } = deps.codes.issue(email.address, t, options.codeTtlSeconds * 1000);
+    if (!(await deps.mailer.sendCode(email.address, code, minutes))) {
+      // Nothing was sent, so nothing is counted and no code waits: the user can ask again.
+      deps.codes.drop(id);
+      for (const gate of taken) gate.w.refund(gate.key);
+      perClient.refund(client);
+      deps.logger.error('broker_mail_failed', {});
+      return askPage(req, res, 503, { ...form, email: email.address }, BROKER_MESSAGES.mailDown);
+    }
+    setHostCookie(res, CODE_COOKIE, id, { sameSite: 'Lax', maxAge: options.codeTtlSeconds });
+    deps.logger.info('broker_code_sent', {});
+    codePage(req, res, 200, { ...form, email: email.address }, BROKER_MESSAGES.sent);
+  });
+
+  router.post(brokerPaths.verify, htmlSecurityHeaders, formBody(), async (req, res) => {
+    const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
+    const code = (field(req, 'code') ?? '').slice(0, 12);
+    const form: Form = { email: 'your address', popup };
+    if (!csrfValid(req))
+      return askPage(req, res, 403, { email: '', popup }, BROKER_MESSAGES.expired);
+    const cookie = readCookie(req, CODE_COOKIE);
+    const id = cookie && COOKIE_VALUE.test(cookie) ? cookie : undefined;
+    const result = deps.codes.check(id, code, now(), options.codeAttempts);
+    if (!result.ok) {
+      deps.logger.info('broker_code_refused', { reason: result.reason });
+      if (result.reason === 'wrong') return codePage(req, res, 401, form, BROKER_MESSAGES.wrong);
+      clearHostCookie(res, CODE_COOKIE);
+      const status = result.reason === 'spent' ? 429 : 400;
+      return askPage(req, res, status, { email: '', popup }, BROKER_MESSAGES[result.reason]);
+    }
+    clearHostCookie(res, CODE_COOKIE);
+    await deps.sessions.start(req, res, result.email);
+    deps.logger.info('broker_signin', {});
+    res.redirect(
+      303,
+      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
+    );
+  });
+  return router;
+}
