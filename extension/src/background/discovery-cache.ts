@@ -6,13 +6,20 @@ import type { StorageAreaLike } from '../shared/storage.ts';
 interface DiscoveredProvider {
   issuer: string;
   assertionEndpoint: string;
+  /** Set when the address goes through the fallback broker (protocol-spec.md#fallback). */
+  broker?: string;
 }
 
 interface DiscoveryCacheOptions {
   area: StorageAreaLike;
   /** Runs discovery; `discoverProvider` from @bsso/protocol in the extension. */
-  discover: (email: string) => Promise<{ config: ProviderConfig }>;
+  discover: (email: string) => Promise<{ config: ProviderConfig; broker?: string }>;
   now: () => number;
+  /**
+   * The broker now set in the options: a cached answer that went through another broker (or
+   * one since cleared) is not reused.
+   */
+  currentBroker?: () => Promise<string | undefined>;
   /** How long a discovered provider is reused. Default: one hour. */
   ttlMs?: number;
 }
@@ -35,12 +42,21 @@ export function createDiscoveryCache(options: DiscoveryCacheOptions): DiscoveryL
       typeof cached.expiresAt === 'number' &&
       cached.expiresAt > options.now() &&
       typeof cached.issuer === 'string' &&
-      typeof cached.assertionEndpoint === 'string'
+      typeof cached.assertionEndpoint === 'string' &&
+      (typeof cached.broker !== 'string' || cached.broker === (await options.currentBroker?.()))
     ) {
-      return { issuer: cached.issuer, assertionEndpoint: cached.assertionEndpoint };
+      return {
+        issuer: cached.issuer,
+        assertionEndpoint: cached.assertionEndpoint,
+        ...(typeof cached.broker === 'string' ? { broker: cached.broker } : {}),
+      };
     }
-    const { config } = await options.discover(email);
-    const found = { issuer: config.issuer, assertionEndpoint: config.assertion_endpoint };
+    const { config, broker } = await options.discover(email);
+    const found: DiscoveredProvider = {
+      issuer: config.issuer,
+      assertionEndpoint: config.assertion_endpoint,
+      ...(broker === undefined ? {} : { broker }),
+    };
     await options.area.set({ [key]: { ...found, expiresAt: options.now() + ttl } });
     return found;
   };

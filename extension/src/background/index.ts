@@ -2,6 +2,7 @@
 // in storage.session, preferences and caches in storage.local.
 import { discoverProvider } from '@bsso/protocol';
 import browser, { type Runtime } from 'webextension-polyfill';
+import { readBroker, withBrokerFallback } from '../shared/broker.ts';
 import { createChooser } from './chooser.ts';
 import { createDiscoveryCache } from './discovery-cache.ts';
 import { createFlowStore } from './flow.ts';
@@ -25,7 +26,12 @@ function start(): void {
     discovery: createDiscoveryCache({
       area: local,
       now,
-      discover: (email) => discoverProvider(email, { timeoutMs: 15_000 }),
+      currentBroker: () => readBroker(local),
+      // A domain that names no provider goes to the broker of the options, if one is set.
+      discover: withBrokerFallback({
+        discover: (email) => discoverProvider(email, { timeoutMs: 15_000 }),
+        broker: () => readBroker(local),
+      }),
     }),
     chooser: createChooser({
       windows: browser.windows,
