@@ -1,7 +1,7 @@
 // The demo site: a home page with the BSSO markup and a members page behind requireSignIn().
 // Export only; demo/main.ts listens.
 import { randomBytes } from 'node:crypto';
-import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID, safeReturnPath } from '@bsso/protocol';
+import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID, START_QUERY, safeReturnPath } from '@bsso/protocol';
 import express, { type Express, type Response } from 'express';
 import { type BssoOptions, bsso, requireSignIn } from '../src/index.ts';
 
@@ -51,10 +51,14 @@ export function createDemoSite(options: DemoSiteOptions): Express {
       </form>
       <p><a href="/members">Members area</a></p>`
       : `<p id="signed-out">You are not signed in.</p>`;
+    // The button is a link to the start page (protocol-spec.md#web-flow): with the extension a
+    // click signs in at once; without it, the link leads through the provider's web endpoint.
+    const start = new URLSearchParams({ bsso: START_QUERY });
+    if (returnTo !== '/') start.set('return_to', returnTo);
     page(res, siteName, endpoint.href, {
       title: siteName,
-      body: `<p>Sign in with the email address your browser knows. No password here.</p>
-      <button id="${SIGN_IN_BUTTON_ID}" type="button">Sign in with your email</button>
+      body: `<p>Sign in with your email address. No password here.</p>
+      <a id="${SIGN_IN_BUTTON_ID}" class="button" href="${escapeHtml(`${endpoint.pathname}?${start}`)}">Sign in with your email</a>
       ${account}`,
     });
   });
@@ -96,6 +100,8 @@ function page(
     h1 { font-size: 1.6rem; margin-bottom: 1.5rem; }
     button { font: inherit; padding: .6rem 1.1rem; border-radius: .5rem; border: 0;
       background: #2f5bd3; color: #fff; cursor: pointer; }
+    a.button { display: inline-block; text-decoration: none; padding: .6rem 1.1rem;
+      border-radius: .5rem; background: #2f5bd3; color: #fff; }
     button.secondary { background: transparent; color: inherit; border: 1px solid #8888; }
     #signed-in-as, #signed-out { margin-top: 2rem; padding: .8rem 1rem; border-radius: .5rem;
       background: #8881; }

@@ -35,7 +35,7 @@ test('home page: BSSO markup, strict CSP, signed out', async () => {
   assert.ok(html.includes(`<link rel="bsso_end_point" href="${ENDPOINT}">`));
   assert.ok(
     html.includes(
-      '<button id="bsso_sign_in_button" type="button">Sign in with your email</button>',
+      '<a id="bsso_sign_in_button" class="button" href="/bsso?bsso=start">Sign in with your email</a>',
     ),
   );
   assert.ok(html.includes('id="signed-out"'));

@@ -2,7 +2,7 @@
 // answer to send out. Challenge (protocol-spec.md#challenge), delivery
 // (protocol-spec.md#delivery, #site-verification steps 1 to 7) and sign-out. Every adapter
 // (Express, Fastify, Passport, the web-standard handler, node:http) only translates HTTP.
-import { BssoError, CHALLENGE_QUERY, limits } from '@bsso/protocol';
+import { BssoError, CHALLENGE_QUERY, limits, START_QUERY } from '@bsso/protocol';
 import { clientKey } from '@bsso/protocol/client-address';
 import { errorAnswer, jsonAnswer, redirectAnswer, type SiteAnswer } from './answers.ts';
 import {
@@ -17,6 +17,7 @@ import { checkContentType, checkDeclaredLength, parseDeliveryForm, readBody } fr
 import { prefersJson } from './negotiate.ts';
 import type { SiteCoreOptions } from './options.ts';
 import { createSiteCore, type SiteCore } from './site-core.ts';
+import { clearWebBrowserCookie, createStartPage, WEB_BROWSER_COOKIE } from './start-page.ts';
 
 /** A request as the core needs it; `raw` is the server's own request, handed to onSignIn. */
 export interface SiteRequest<Raw = unknown> {
@@ -80,6 +81,7 @@ export function createBssoEndpoint<Raw = unknown>(
   const paths = { endpoint: core.endpoint.pathname, signOut: `${core.endpoint.pathname}/signout` };
 
   const limit = (request: SiteRequest<Raw>) => core.limit(clientKey(request.clientAddress));
+  const start = createStartPage(core);
 
   /** GET <endpoint>?bsso=challenge&domain=<domain>: a nonce bound to this browser. */
   async function challenge(request: SiteRequest<Raw>, query: URLSearchParams) {
@@ -103,8 +105,11 @@ export function createBssoEndpoint<Raw = unknown>(
     checkContentType(request.header('content-type'));
     checkDeclaredLength(request.header('content-length'), limits.maxRequestBodyBytes);
     const form = parseDeliveryForm(await readBody(request.body(), limits.maxRequestBodyBytes));
-    // Steps 2 to 6.
-    const browserId = readCookie(request.header('cookie'), BROWSER_COOKIE);
+    // Steps 2 to 6. A web-flow delivery is a cross-site POST: no SameSite=Strict cookie, so
+    // the start page's SameSite=None copy of the browser id (protocol-spec.md#web-flow).
+    const cookies = request.header('cookie');
+    const browserId =
+      readCookie(cookies, BROWSER_COOKIE) ?? readCookie(cookies, WEB_BROWSER_COOKIE);
     const { email } = await core.verify({ browserId, assertion: form.assertion });
     return { email, returnTo: form.returnTo };
   }
@@ -116,7 +121,11 @@ export function createBssoEndpoint<Raw = unknown>(
     // Step 7: the browser's old session ends; the new one never reuses its id.
     await core.sessions.destroy(readCookie(request.header('cookie'), SESSION_COOKIE));
     const session = await core.sessions.create(email);
-    return redirectAnswer(returnTo, [sessionCookie(session.id, session.maxAgeSeconds)]);
+    const setCookies = [sessionCookie(session.id, session.maxAgeSeconds)];
+    if (readCookie(request.header('cookie'), WEB_BROWSER_COOKIE) !== undefined) {
+      setCookies.push(clearWebBrowserCookie());
+    }
+    return redirectAnswer(returnTo, setCookies);
   }
 
   function checkSameOrigin(request: SiteRequest<Raw>): void {
@@ -152,6 +161,20 @@ export function createBssoEndpoint<Raw = unknown>(
     async handle(request) {
       const url = new URL(request.url, 'http://request.invalid');
       const method = request.method === 'HEAD' ? 'GET' : request.method;
+      if (url.pathname === paths.endpoint && url.searchParams.get('bsso') === START_QUERY) {
+        // The web flow's start page: a page for people, so errors are pages too.
+        if (method === 'GET') {
+          return limit(request)
+            .then(() => start.show(request, url.searchParams))
+            .catch((err) => answerError(err, request));
+        }
+        if (method === 'POST') {
+          return limit(request)
+            .then(() => checkSameOrigin(request))
+            .then(() => start.submit(request))
+            .catch((err) => answerError(err, request));
+        }
+      }
       if (url.pathname === paths.endpoint && method === 'GET') {
         // A challenge is read by script: always JSON.
         return challenge(request, url.searchParams).catch((err) => answerError(err, request, true));

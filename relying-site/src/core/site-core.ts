@@ -5,6 +5,7 @@ import {
   type ChallengeAnswer,
   createNonce,
   limits,
+  type ProviderConfig,
   parseDomain,
   randomToken,
 } from '@bsso/protocol';
@@ -51,6 +52,11 @@ export interface SiteCore {
    */
   limit(clientKey: string): Promise<void>;
   challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
+  /**
+   * The configuration of the provider (or, for a domain that names none, the first fallback
+   * broker) of a domain: the start page's discovery (protocol-spec.md#web-flow).
+   */
+  providerFor(domain: string): Promise<ProviderConfig>;
   /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */
   verify(input: { browserId: string | undefined; assertion: string }): Promise<VerifiedAssertion>;
   /** Closes connections the core opened itself (the Redis client of `stores.redisUrl`). */
@@ -146,6 +152,8 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       await stores.nonces.put(nonce, { browserId, expiresAt });
       return handle ? { nonce, handle, expires_in: nonceTtl } : { nonce, expires_in: nonceTtl };
     },
+
+    providerFor: (domain) => providerOrBroker(discovery, brokers, parseDomain(domain)),
 
     verify(input) {
       return verifyAssertion(

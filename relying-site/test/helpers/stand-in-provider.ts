@@ -34,6 +34,8 @@ export interface StandInBehaviour {
   associationLifetime: number;
   /** What the verification endpoint does. */
   verify: 'ok' | 'error500' | 'hang';
+  /** Whether the configuration names a web endpoint (protocol-spec.md#web-flow). */
+  webEndpoint: boolean;
 }
 
 export interface StandIn {
@@ -73,12 +75,17 @@ export async function startStandIn(
   const requests: string[] = [];
   const associations = new Map<string, StoredAssociation>();
   const usedJti = new Set<string>();
-  const behaviour: StandInBehaviour = { associationLifetime: 3600, verify: 'ok' };
+  const behaviour: StandInBehaviour = {
+    associationLifetime: 3600,
+    verify: 'ok',
+    webEndpoint: true,
+  };
   const config = createProviderConfig(origin, {
     assertion_endpoint: '/bsso/assertion',
     association_endpoint: '/bsso/associate',
     verification_endpoint: '/bsso/verify',
     signin_endpoint: '/signin',
+    web_endpoint: '/bsso/web',
   });
 
   async function route(method: string, url: URL, body: unknown): Promise<[number, unknown]> {
@@ -89,7 +96,11 @@ export async function startStandIn(
       if (email.domain !== 'mail.test') throw new BssoError('unknown_domain');
       return [200, createJrd(email, `${origin}/.well-known/bsso-provider`)];
     }
-    if (key === 'GET /.well-known/bsso-provider') return [200, config];
+    if (key === 'GET /.well-known/bsso-provider') {
+      if (behaviour.webEndpoint) return [200, config];
+      const { web_endpoint: _web, ...without } = config;
+      return [200, without];
+    }
     if (key === 'POST /bsso/associate') {
       const { site } = parseAssociationRequest(body);
       const { handle, secret } = createAssociationSecret();
