@@ -11,6 +11,7 @@ import { apiHeaders } from './http/security-headers.ts';
 import { metricsMiddleware } from './metrics.ts';
 import { accountRouter } from './pages/account.ts';
 import { consentRouter } from './pages/consent.ts';
+import { passkeyRouter } from './pages/passkeys.ts';
 import { signinRouter } from './pages/signin.ts';
 import { signupRouter } from './pages/signup.ts';
 import { webSigninRouter } from './pages/web-signin.ts';
@@ -68,6 +69,7 @@ export function createApp(ctx: ProviderContext): Express {
   app.use(signupRouter(ctx));
   app.use(accountRouter(ctx));
   app.use(consentRouter(ctx));
+  app.use(passkeyRouter(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.config.logger));
   return app;

@@ -124,6 +124,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     const now = config.now();
     await sweepAssociations();
     await stores.usedAssertions.removeExpired(now);
+    await stores.ceremonies.removeExpired(now);
     await stores.sessions.removeExpired(now - config.sessionIdleMs, now - config.sessionAbsoluteMs);
     await stores.issuedLog.removeOlderThan(now - LOG_RETENTION_MS);
   };

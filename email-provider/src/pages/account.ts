@@ -7,6 +7,7 @@ import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
 import { renderConsents } from './consent.ts';
 import { html, sendPage } from './html.ts';
+import { accountPasskeys, renderPasskeySection } from './passkeys.ts';
 
 const RECENT_DAYS = 30;
 const RECENT_LIMIT = 50;
@@ -30,6 +31,7 @@ export function accountRouter(ctx: ProviderContext): Router {
     });
     const token = csrfToken(req, res);
     const consents = await ctx.stores.consents.list(session.email);
+    const passkeys = await accountPasskeys(ctx, session.email);
     sendPage(
       res,
       200,
@@ -44,6 +46,7 @@ ${
 <tbody>${rows}</tbody></table>`
 }
 ${renderConsents(consents, token)}
+${renderPasskeySection(ctx, passkeys, token)}
 <form method="post" action="${paths.signout}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 <button type="submit">Sign out</button>

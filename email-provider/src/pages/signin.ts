@@ -24,6 +24,7 @@ import { paths } from '../paths.ts';
 import { pairKey } from '../rate-limit.ts';
 import { field, formBody, queryString } from './forms.ts';
 import { html, sendPage } from './html.ts';
+import { passkeySecondFactor } from './passkeys.ts';
 import {
   CONTINUE_PARAM,
   FORM_EXPIRED,
@@ -49,6 +50,8 @@ function loginHint(value: string | undefined): string {
 export function signinRouter(ctx: ProviderContext): Router {
   const router = Router();
   const { config, limiters, backend } = ctx;
+  // Built-in accounts with a passkey: the right password leads to the second factor.
+  const secondFactor = passkeySecondFactor(ctx);
   const upstream =
     backend.kind === 'oidc' ? { label: backend.label, origin: backend.origin } : undefined;
 
@@ -132,6 +135,10 @@ export function signinRouter(ctx: ProviderContext): Router {
       return;
     }
     await refund();
+    if (await secondFactor(req, res, result.email, { popup, continue: next })) {
+      config.logger.info('signin_second_factor', {});
+      return;
+    }
     await limiters.signinPair.reset(pair);
     await limiters.signinKnown.fail(pair, now);
     await ctx.sessions.start(req, res, result.email);
