@@ -14,6 +14,7 @@ import {
 import { createDiscoveryCache } from '../src/background/discovery-cache.ts';
 import {
   BROKER_KEY,
+  brokeredAddresses,
   parseBrokerOrigin,
   readBroker,
   setBroker,
@@ -169,5 +170,25 @@ describe('fallback broker in the extension', () => {
     await setBroker(area, '');
     await assert.rejects(lookup('bob@plain.test'));
     assert.equal(discoveries, 2, 'the cleared broker is not reused');
+  });
+
+  it('tells which addresses go through a broker (options page and chooser)', async () => {
+    const area = memoryArea();
+    await setBroker(area, BROKER);
+    const lookup = createDiscoveryCache({
+      area,
+      now: () => 0,
+      currentBroker: () => readBroker(area),
+      discover: withBrokerFallback({
+        discover: async (email) =>
+          domainAnswer(email.endsWith('@plain.test') ? 'no_provider' : 'own')(email),
+        broker: () => readBroker(area),
+        fetch: routed,
+      }),
+    });
+    await lookup('bob@plain.test');
+    await lookup('alice@mail.test');
+    const via = await brokeredAddresses(area, ['bob@plain.test', 'alice@mail.test', 'new@x.test']);
+    assert.deepEqual([...via], [['bob@plain.test', BROKER]]);
   });
 });

@@ -1,6 +1,7 @@
 // Provider discovery with a cache in browser.storage.local, so a warm sign-in makes no
 // WebFinger or configuration request. Failures are never cached.
 import type { ProviderConfig } from '@bsso/protocol';
+import { discoveryKey } from '../shared/broker.ts';
 import type { StorageAreaLike } from '../shared/storage.ts';
 
 interface DiscoveredProvider {
@@ -26,9 +27,7 @@ interface DiscoveryCacheOptions {
 
 export type DiscoveryLookup = (email: string) => Promise<DiscoveredProvider>;
 
-function keyFor(email: string): string {
-  return `discovery:${email}`;
-}
+const keyFor = discoveryKey;
 
 export function createDiscoveryCache(options: DiscoveryCacheOptions): DiscoveryLookup {
   const ttl = options.ttlMs ?? 60 * 60 * 1000;

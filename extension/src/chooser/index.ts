@@ -4,6 +4,7 @@
 // then closes.
 import browser from 'webextension-polyfill';
 import { createActivationGuard } from '../shared/activation-guard.ts';
+import { brokeredAddresses } from '../shared/broker.ts';
 import { chooserKey, readChooserRequest } from '../shared/chooser-request.ts';
 import { localizePage, t } from '../shared/i18n.ts';
 import type { ChooseMessage } from '../shared/messages.ts';
@@ -55,6 +56,7 @@ async function showChooser(requestId: string): Promise<void> {
   const form = byId<HTMLFormElement>('choose-form');
   form.hidden = false;
   const { emails, defaultEmail } = await readPreferences(browser.storage.local);
+  const brokered = await brokeredAddresses(browser.storage.local, emails);
   byId('choices').replaceChildren(
     ...emails.map((email, i) => {
       const row = document.createElement('p');
@@ -67,6 +69,9 @@ async function showChooser(requestId: string): Promise<void> {
       const label = document.createElement('label');
       label.htmlFor = radio.id;
       label.textContent = email;
+      const broker = brokered.get(email);
+      // Addresses of domains without a provider go through the broker (protocol-spec.md#fallback).
+      if (broker !== undefined) label.append(' ', t('chooser_via_broker', broker));
       row.append(radio, ' ', label);
       return row;
     }),

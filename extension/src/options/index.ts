@@ -2,6 +2,7 @@
 // choices, the confirmation before a first sign-in at a site, and connected sites. Reads and writes storage.local through shared/storage.ts.
 import { BssoError } from '@bsso/protocol';
 import browser from 'webextension-polyfill';
+import { brokeredAddresses, readBroker, setBroker } from '../shared/broker.ts';
 import { localizePage, t } from '../shared/i18n.ts';
 import type { ResultFor } from '../shared/messages.ts';
 import {
@@ -53,14 +54,18 @@ async function check(email: string, out: HTMLElement): Promise<void> {
     type: 'options-to-background:discover',
     email,
   })) as ResultFor<'options-to-background:discover'>;
-  out.textContent = result.ok
-    ? t('options_check_ok', result.issuer)
-    : t('options_check_failed', result.message ?? result.code);
+  const broker = await readBroker(area);
+  out.textContent = !result.ok
+    ? t('options_check_failed', result.message ?? result.code)
+    : result.issuer === broker
+      ? t('options_via_broker', result.issuer)
+      : t('options_check_ok', result.issuer);
   out.classList.toggle('error', !result.ok);
 }
 
 async function renderEmails(): Promise<void> {
   const prefs = await readPreferences(area);
+  const brokered = await brokeredAddresses(area, prefs.emails);
   const list = byId<HTMLUListElement>('email-list');
   byId('emails-empty').hidden = prefs.emails.length > 0;
   list.replaceChildren(
@@ -77,7 +82,8 @@ async function renderEmails(): Promise<void> {
       label.className = 'grow';
       label.textContent = email;
       if (prefs.defaultEmail === email) label.append(' ', span(t('options_default'), 'issuer'));
-      const result = span('', 'issuer');
+      const broker = brokered.get(email);
+      const result = span(broker === undefined ? '' : t('options_via_broker', broker), 'issuer');
       result.setAttribute('aria-live', 'polite');
       li.append(
         radio,
@@ -160,8 +166,18 @@ async function renderConfirmSetting(): Promise<void> {
   byId<HTMLInputElement>('confirm-new-sites').checked = confirmNewSites;
 }
 
+async function renderBroker(): Promise<void> {
+  byId<HTMLInputElement>('broker-input').value = (await readBroker(area)) ?? '';
+}
+
 async function renderAll(): Promise<void> {
-  await Promise.all([renderEmails(), renderChoices(), renderConfirmSetting(), renderConnected()]);
+  await Promise.all([
+    renderEmails(),
+    renderChoices(),
+    renderConfirmSetting(),
+    renderConnected(),
+    renderBroker(),
+  ]);
 }
 
 /** Whether the host access is known granted; updated by renderAccess. */
@@ -196,6 +212,24 @@ function main(): void {
       .catch((err: unknown) => {
         setStatus(err instanceof BssoError ? t('options_invalid_email') : String(err), true);
         input.focus();
+      });
+  });
+  const brokerInput = byId<HTMLInputElement>('broker-input');
+  byId<HTMLFormElement>('broker-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const status = byId('broker-status');
+    setBroker(area, brokerInput.value)
+      .then(async () => {
+        const broker = await readBroker(area);
+        status.textContent =
+          broker === undefined ? t('options_broker_cleared') : t('options_broker_saved', broker);
+        status.classList.remove('error');
+        await renderAll();
+      })
+      .catch(() => {
+        status.textContent = t('options_broker_invalid');
+        status.classList.add('error');
+        brokerInput.focus();
       });
   });
   const confirmBox = byId<HTMLInputElement>('confirm-new-sites');

@@ -46,6 +46,25 @@ export async function setBroker(area: StorageAreaLike, value: string | undefined
   await area.set({ [BROKER_KEY]: parseBrokerOrigin(trimmed) });
 }
 
+/** storage.local key of an address's cached discovery (the background's discovery cache). */
+export function discoveryKey(email: string): string {
+  return `discovery:${email}`;
+}
+
+/** Of `emails`, those whose last discovery went through a broker, with that broker. */
+export async function brokeredAddresses(
+  area: StorageAreaLike,
+  emails: readonly string[],
+): Promise<Map<string, string>> {
+  const got = await area.get(emails.map(discoveryKey));
+  const out = new Map<string, string>();
+  for (const email of emails) {
+    const record = got[discoveryKey(email)] as { broker?: unknown } | undefined;
+    if (typeof record?.broker === 'string') out.set(email, record.broker);
+  }
+  return out;
+}
+
 export interface Discovered {
   config: ProviderConfig;
   /** The broker's issuer when the address goes through the fallback broker. */
