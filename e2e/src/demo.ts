@@ -52,7 +52,15 @@ loads the extension:
     ${flags.join(' \\\n    ')} \\
     https://mail.test/signin https://site.test/
 Then: sign in at mail.test, add ${DEMO_USER.email} in the extension's options page,
-and click "Sign in with your email" on site.test. Ctrl-C stops the demo.
+and click "Sign in with your email" on site.test.
+
+Without the extension (the web flow), drop --load-extension:
+  ${CHROMIUM_PATH} --user-data-dir=$(mktemp -d) \
+    ${flags.join(' \
+    ')} \
+    https://site.test/
+Click "Sign in with your email", give ${DEMO_USER.email}, sign in at mail.test, agree once,
+and you are back at site.test signed in. Ctrl-C stops the demo.
 `);
 }
 
