@@ -55,9 +55,8 @@ Then: sign in at mail.test, add ${DEMO_USER.email} in the extension's options pa
 and click "Sign in with your email" on site.test.
 
 Without the extension (the web flow), drop --load-extension:
-  ${CHROMIUM_PATH} --user-data-dir=$(mktemp -d) \
-    ${flags.join(' \
-    ')} \
+  ${CHROMIUM_PATH} --user-data-dir=$(mktemp -d) \\
+    ${flags.join(' \\\n    ')} \\
     https://site.test/
 Click "Sign in with your email", give ${DEMO_USER.email}, sign in at mail.test, agree once,
 and you are back at site.test signed in. Ctrl-C stops the demo.
