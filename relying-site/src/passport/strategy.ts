@@ -4,7 +4,7 @@
 //   app.post('/bsso', passport.authenticate('bsso', { failureRedirect: '/', ... }));
 // Rejections are Passport failures (info { message, code }, the endpoint's status), so
 // failureRedirect and failureMessage work as with any strategy; unexpected errors go to next().
-import { BssoError, errorCodes } from '@bsso/protocol';
+import { BssoError, errorCodes, START_QUERY } from '@bsso/protocol';
 import express, { type Request, type Router } from 'express';
 import { Strategy } from 'passport-strategy';
 import {
@@ -83,7 +83,9 @@ export function bssoRoutes(strategy: BssoStrategy): Router {
     const path = req.path;
     if (path !== endpoint.paths.endpoint && path !== endpoint.paths.signOut) return next();
     const request = siteRequest(req);
-    if (path === endpoint.paths.endpoint && req.method === 'POST') return next();
+    // The start page's form POST (the web flow) is the core's; a delivery is Passport's.
+    const start = req.query.bsso === START_QUERY;
+    if (path === endpoint.paths.endpoint && req.method === 'POST' && !start) return next();
     if (path === endpoint.paths.signOut && req.method === 'POST') {
       try {
         endpoint.checkSameOrigin(request);

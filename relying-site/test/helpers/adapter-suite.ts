@@ -5,7 +5,7 @@
 // further outbound call.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type ErrorCode, errorCodes, randomToken } from '@bsso/protocol';
+import { type ErrorCode, errorCodes, parseWebSignInRequest, randomToken } from '@bsso/protocol';
 import { createMemoryRequestRateLimiter } from '../../src/core/index.ts';
 import type { Adapter, AdapterSite, SiteOptions } from './adapters.ts';
 import { ALICE, Browser, type Delivered, ENDPOINT, type Fixture, startFixture } from './fixture.ts';
@@ -187,6 +187,40 @@ export function adapterSuite(adapter: Adapter): void {
         'payload_too_large',
       );
       await rejected(browser, () => browser.deliver({ return_to: '/' }), 'invalid_request');
+    });
+
+    test('web flow: the start page, its redirect to the provider, and the cross-site delivery signs in', async () => {
+      const form = await fetch(`${site.url}/bsso?bsso=start`);
+      assert.equal(form.status, 200);
+      assert.match(await form.text(), /<form method="post" action="\/bsso\?bsso=start">/);
+      const browser = new Browser(site.url);
+      const start = await fetch(`${site.url}/bsso?bsso=start`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'sec-fetch-site': 'same-origin',
+        },
+        body: new URLSearchParams({ email: ALICE, return_to: '/members' }).toString(),
+      });
+      assert.equal(start.status, 303, await start.text());
+      browser.keep(start);
+      const location = new URL(start.headers.get('location') ?? '');
+      assert.equal(`${location.origin}${location.pathname}`, 'https://mail.test/bsso/web');
+      const request = parseWebSignInRequest(location.searchParams);
+      const assertion = await fx.standIn.assertionFor({
+        email: ALICE,
+        audience: ENDPOINT,
+        nonce: request.nonce,
+        ...(request.handle ? { handle: request.handle } : {}),
+      });
+      // The provider's page POSTs cross-site: only the SameSite=None cookie comes along.
+      const crossSite = new Browser(site.url);
+      crossSite.cookies.set('__Host-bsso_web', browser.cookies.get('__Host-bsso_web') ?? '');
+      const delivered = await crossSite.deliver({ assertion, return_to: '/members' });
+      assert.equal(delivered.status, adapter.successStatus, delivered.text);
+      assert.ok(delivered.setCookies.some((c) => c.startsWith(`${adapter.session.cookie}=`)));
+      assert.equal(await crossSite.me(), ALICE);
     });
 
     test('rejected: an unknown nonce, a replayed assertion', async () => {
