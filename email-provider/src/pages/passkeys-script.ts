@@ -3,7 +3,8 @@
 // options the server put in the form's data-options (base64url fields made into bytes), the
 // answer encoded back to JSON in the form's `response` field, then the form is posted. If the
 // browser refuses or fails (no authenticator, cancelled), the form is posted without an
-// answer and the server answers as for any failure. Written here rather than bundling
+// answer and the server answers as for any failure; so does a Cancel button of the form
+// (name="cancel"), which also stops a ceremony still waiting for an authenticator. Written here rather than bundling
 // @simplewebauthn/browser: the two calls and the base64url mapping are all this needs.
 
 export const PASSKEY_SCRIPT = `(() => {
@@ -23,14 +24,24 @@ export const PASSKEY_SCRIPT = `(() => {
   const create = form.dataset.ceremony === 'create';
   const status = document.getElementById('passkey-status');
   let done = false;
+  let abort;
   form.addEventListener('submit', async (event) => {
     if (done) return;
+    if (event.submitter && event.submitter.name === 'cancel') {
+      // Given up (no authenticator at hand): the browser posts the form without an answer.
+      done = true;
+      if (abort) abort.abort();
+      form.elements.namedItem('response').value = '';
+      return;
+    }
     event.preventDefault();
+    if (abort) return;
+    abort = new AbortController();
     if (status) status.textContent = 'Waiting for your passkey…';
     let answer = '';
     try {
       if (create) {
-        const c = await navigator.credentials.create({ publicKey: {
+        const c = await navigator.credentials.create({ signal: abort.signal, publicKey: {
           ...options,
           challenge: bytes(options.challenge),
           user: { ...options.user, id: bytes(options.user.id) },
@@ -42,7 +53,7 @@ export const PASSKEY_SCRIPT = `(() => {
             attestationObject: text(c.response.attestationObject),
             transports: c.response.getTransports ? c.response.getTransports() : [] } });
       } else {
-        const c = await navigator.credentials.get({ publicKey: {
+        const c = await navigator.credentials.get({ signal: abort.signal, publicKey: {
           ...options,
           challenge: bytes(options.challenge),
           allowCredentials: ids(options.allowCredentials),
@@ -56,6 +67,7 @@ export const PASSKEY_SCRIPT = `(() => {
     } catch {
       answer = '';
     }
+    if (done) return;
     form.elements.namedItem('response').value = answer;
     done = true;
     form.submit();

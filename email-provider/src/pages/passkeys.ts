@@ -53,12 +53,14 @@ function ceremonyForm(
   ceremony: 'create' | 'get',
   options: unknown,
   button: string,
+  cancel: SafeHtml | '' = '',
 ): SafeHtml {
   const nonce = String(res.locals.nonce);
   return html`<form method="post" action="${action}" id="passkey-form" data-ceremony="${ceremony}" data-options="${JSON.stringify(options)}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 <input type="hidden" name="response" value="">
 <button type="submit" autofocus>${button}</button>
+${cancel}
 </form>
 <p id="passkey-status" role="status"></p>
 <script nonce="${nonce}">${new SafeHtml(PASSKEY_SCRIPT)}</script>`;
@@ -137,8 +139,15 @@ function renderSecondFactor(req: Request, res: Response, email: string, pending:
     'Confirm with your passkey',
     html`<h1>Confirm with your passkey</h1>
 <p>Your password was right. To finish signing in as <strong>${email}</strong>, use your passkey.</p>
-${ceremonyForm(res, token, passkeyPaths.signin, 'get', pending.options, 'Use passkey')}
-<p><a href="${paths.signin}">Cancel</a></p>`,
+${ceremonyForm(
+  res,
+  token,
+  passkeyPaths.signin,
+  'get',
+  pending.options,
+  'Use passkey',
+  html`<button type="submit" name="cancel" value="1">Cancel</button>`,
+)}`,
   );
 }
 
@@ -270,7 +279,8 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
         await limiters.signinPair.fail(pairKey(ipKey, err.account), now);
         await limiters.signinAccount.fail(err.account, now);
       }
-      config.logger.info('signin_failed', { second_factor: 'passkey', reason: err.code });
+      const reason = field(req, 'cancel') === '1' ? 'cancelled' : err.code;
+      config.logger.info('signin_failed', { second_factor: 'passkey', reason });
       page(401, SIGNIN_FAILED, err.account ?? '', err.popup ?? false);
     }
   });
