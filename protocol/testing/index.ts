@@ -13,6 +13,14 @@ export {
   routeFetch,
   testNetwork,
 } from './network.ts';
+export {
+  NGINX,
+  type Nginx,
+  nginxMissing,
+  requireNginx,
+  startNginx,
+  startNginxHttp,
+} from './nginx.ts';
 export { hasOpenssl, makeTestPki, type TestPki } from './pki.ts';
 export {
   type CountingProxy,
