@@ -1,7 +1,7 @@
 // Passing a request on to the upstream app (mode proxy): method, path and query, body and
 // headers as the client sent them, except
-// - the address header (any case, any number of copies) is always removed, and set again
-//   only from the verified session;
+// - the address header (any case, any number of copies, `_` for `-`) is always removed,
+//   and set again only from the verified session;
 // - hop-by-hop headers and the ones a Connection header names are removed (RFC 9110 7.6.1),
 //   after which the sidecar's own headers are added, so `Connection: X-BSSO-Email` can
 //   neither drop the header the sidecar adds nor keep a forged one;
@@ -77,7 +77,10 @@ export function createForwarder(options: {
     } catch (err) {
       if (abort.signal.aborted || res.headersSent) return;
       const timeout = err instanceof errors.HeadersTimeoutError;
-      if (!timeout) console.error('bsso-proxy: the app is unreachable', (err as Error)?.name);
+      if (!timeout) {
+        const code = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.name;
+        console.error(`bsso-proxy: the app is unreachable (${code})`);
+      }
       sendPage(
         res,
         timeout ? 504 : 502,
@@ -108,7 +111,10 @@ function requestHeaders(req: Request, own: string, trustProxy: number): string[]
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const lower = name.toLowerCase();
-    if (lower === own || HOP_BY_HOP.has(lower) || FORWARDING.has(lower)) continue;
+    // X_BSSO_Email too: CGI-style apps read both spellings as HTTP_X_BSSO_EMAIL.
+    if (lower.replaceAll('_', '-') === own || HOP_BY_HOP.has(lower) || FORWARDING.has(lower)) {
+      continue;
+    }
     if (named.has(lower) && !NOT_REMOVABLE.has(lower)) continue;
     out.push(name, raw[i + 1] as string);
   }
