@@ -193,6 +193,25 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
     assert.match(account, /Signed in as <strong>alice@mail.test<\/strong>/);
   });
 
+  it('goes on to the provider own web endpoint after the round trip, and nowhere else (web flow)', async () => {
+    const web = `/bsso/web?${new URLSearchParams({
+      audience: 'https://site.test/bsso',
+      nonce: 'n'.repeat(43),
+      login_hint: 'alice@mail.test',
+    })}`;
+    const b = new Browser(p.base);
+    const page = await (await b.fetch(`/signin?continue=${encodeURIComponent(web)}`)).text();
+    assert.match(page, /name="continue" value="\/bsso\/web\?audience=/);
+    const res = await (await roundTrip(b, 'alice', { continue: web })).answer();
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), web);
+    for (const target of ['https://evil.test/bsso/web?x=1', '//evil.test/x', '/account?x=1']) {
+      const other = new Browser(p.base);
+      const answer = await (await roundTrip(other, 'alice', { continue: target })).answer();
+      assert.equal(answer.headers.get('location'), '/account', target);
+    }
+  });
+
   it('refuses an address the upstream has not verified, and one of a domain not served', async () => {
     events.length = 0;
     for (const user of ['eve', 'mallory']) {

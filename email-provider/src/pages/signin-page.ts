@@ -83,6 +83,7 @@ ${form.error ? html`<p class="error" role="alert" id="signin-error">${form.error
 <form method="post" action="${paths.signinUpstream}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 ${form.popup ? html`<input type="hidden" name="${POPUP_PARAM}" value="${POPUP_PARAM_VALUE}">` : ''}
+${form.continue === undefined ? '' : html`<input type="hidden" name="${CONTINUE_PARAM}" value="${form.continue}">`}
 <input type="hidden" name="email" value="${form.email}">
 <button type="submit" autofocus>Sign in with ${upstream.label}</button>
 </form>`,

@@ -15,7 +15,14 @@ import { csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { paths } from '../paths.ts';
 import { field, formBody } from './forms.ts';
-import { FORM_EXPIRED, renderSignin, SIGNIN_THROTTLED, SIGNIN_UNAVAILABLE } from './signin-page.ts';
+import {
+  CONTINUE_PARAM,
+  FORM_EXPIRED,
+  renderSignin,
+  SIGNIN_THROTTLED,
+  SIGNIN_UNAVAILABLE,
+} from './signin-page.ts';
+import { webContinuePath } from './web-signin.ts';
 
 /** The one message for every refused upstream sign-in. */
 export const UPSTREAM_FAILED = 'The sign-in did not succeed. Please try again.';
@@ -26,6 +33,8 @@ const TRANSACTION_SECONDS = 600;
 
 interface Pending extends UpstreamTransaction {
   popup: boolean;
+  /** The provider's own web endpoint to go on to (the web flow), checked again at the end. */
+  continue?: string;
   /** Expiry, ms since the epoch. */
   exp: number;
 }
@@ -35,7 +44,8 @@ function encode(pending: Pending): string {
 }
 
 function decode(value: string | undefined, now: number): Pending | undefined {
-  if (!value || value.length > 1024) return undefined;
+  // A web-flow continue path makes the value longer; a cookie holds about 4 KB.
+  if (!value || value.length > 3500) return undefined;
   try {
     const p = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<Pending>;
     const strings = [p.state, p.nonce, p.codeVerifier].every(
@@ -68,6 +78,7 @@ function upstreamRoutes(router: Router, ctx: ProviderContext, backend: OidcBacke
 
   router.post(paths.signinUpstream, htmlSecurityHeaders, formBody(), async (req, res) => {
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
+    const next = webContinuePath(field(req, CONTINUE_PARAM));
     if (!csrfValid(req)) {
       page(req, res, 403, popup, FORM_EXPIRED);
       return;
@@ -83,7 +94,12 @@ function upstreamRoutes(router: Router, ctx: ProviderContext, backend: OidcBacke
       const { url, transaction } = await backend.upstream.start(
         hint !== '' && hint.length <= 254 ? { loginHint: hint } : {},
       );
-      const pending: Pending = { ...transaction, popup, exp: now + TRANSACTION_SECONDS * 1000 };
+      const pending: Pending = {
+        ...transaction,
+        popup,
+        exp: now + TRANSACTION_SECONDS * 1000,
+        ...(next === undefined ? {} : { continue: next }),
+      };
       setHostCookie(res, UPSTREAM_COOKIE, encode(pending), {
         sameSite: 'Lax',
         maxAge: TRANSACTION_SECONDS,
@@ -141,7 +157,9 @@ function upstreamRoutes(router: Router, ctx: ProviderContext, backend: OidcBacke
     config.logger.info('signin', { backend: 'oidc' });
     res.redirect(
       303,
-      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
+      popup
+        ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}`
+        : (webContinuePath(pending.continue) ?? paths.account),
     );
   });
   return router;
