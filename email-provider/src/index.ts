@@ -107,6 +107,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       sessions: ctx.sessions,
       logger: config.logger,
       now: config.now,
+      issuer: config.issuer,
     });
   }
   const external = config.accountBackend.type !== 'builtin';

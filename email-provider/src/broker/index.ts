@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import type { SessionManager } from '../http/sessions.ts';
 import type { Logger } from '../log.ts';
 import { type Authority, createAuthority } from './authority.ts';
+import { createBridges } from './bridges.ts';
 import { createCodeStore } from './codes.ts';
 import { createMailer } from './mailer.ts';
 import type { ResolvedBrokerOptions } from './options.ts';
@@ -25,16 +26,18 @@ export interface Broker {
 
 export function createBroker(
   options: ResolvedBrokerOptions,
-  deps: { sessions: SessionManager; logger: Logger; now: () => number },
+  deps: { sessions: SessionManager; logger: Logger; now: () => number; issuer: string },
 ): Broker {
   const authority = createAuthority(options, deps.now);
   const serves = async (domain: string) => (await authority.check(domain)) === 'no_provider';
   const mailer = createMailer(options);
+  const bridges = createBridges(options.bridges, deps.issuer);
   const router = brokerRouter({
     options,
     authority,
     mailer,
     codes: createCodeStore(),
+    bridges,
     ...deps,
   });
   return {
@@ -52,6 +55,7 @@ export function createBroker(
     router,
     async close() {
       mailer.close();
+      for (const bridge of bridges.values()) await bridge.upstream.close();
       await authority.close();
     },
   };

@@ -2,6 +2,7 @@
 // through, and the code's rules. Validated once at start.
 import { parseEmail } from '@bsso/protocol';
 import type { PublicNetworkOptions } from '@bsso/protocol/public-network';
+import { type BridgeOptions, resolveBridges } from './bridges.ts';
 
 export interface BrokerSmtpOptions {
   host: string;
@@ -36,10 +37,17 @@ export interface BrokerOptions {
   network?: PublicNetworkOptions;
   /** Budget of the broker's discovery of a domain, in ms; default 5000. */
   discoveryTimeoutMs?: number;
+  /**
+   * Domains whose users sign in through the domain's own OpenID provider instead of a mailed
+   * code, e.g. { 'gmail.com': { issuer: 'https://accounts.google.com', clientId, clientSecret } }.
+   */
+  bridges?: Record<string, BridgeOptions>;
 }
 
-export interface ResolvedBrokerOptions extends Required<Omit<BrokerOptions, 'network'>> {
+export interface ResolvedBrokerOptions
+  extends Required<Omit<BrokerOptions, 'network' | 'bridges'>> {
   network: PublicNetworkOptions;
+  bridges: ReturnType<typeof resolveBridges>;
 }
 
 function count(name: string, value: number | undefined, fallback: number): number {
@@ -74,5 +82,6 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
     codesPerDomain: count('codesPerDomain', options.codesPerDomain, 100),
     network: options.network ?? {},
     discoveryTimeoutMs: count('discoveryTimeoutMs', options.discoveryTimeoutMs, 5000),
+    bridges: resolveBridges(options.bridges),
   };
 }

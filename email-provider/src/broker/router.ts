@@ -23,12 +23,16 @@ import { field, formBody, queryString } from '../pages/forms.ts';
 import { html, type SafeHtml, sendPage } from '../pages/html.ts';
 import { paths } from '../paths.ts';
 import type { Authority } from './authority.ts';
+import { BRIDGE_CALLBACK_PATH, type Bridge } from './bridges.ts';
 import { type CodeStore, createWindow } from './codes.ts';
 import type { Mailer } from './mailer.ts';
 import type { ResolvedBrokerOptions } from './options.ts';
 
 export const brokerPaths = { code: '/broker/code', verify: '/broker/verify' } as const;
 export const CODE_COOKIE = '__Host-bsso_broker_code';
+/** The bridged round trip's state, nonce, PKCE verifier and address, bound to the browser. */
+export const BRIDGE_COOKIE = '__Host-bsso_broker_bridge';
+const BRIDGE_SECONDS = 600;
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 const WINDOW_MS = 15 * 60_000;
 
@@ -44,6 +48,8 @@ export const BROKER_MESSAGES = {
   unknown: 'This code has expired or was asked for in another browser. Ask for a new code.',
   spent: 'Too many wrong codes. Ask for a new code.',
   expired: 'The form has expired. Please try again.',
+  bridgeFailed: 'The sign-in did not succeed. Please try again.',
+  bridgeDown: 'The sign-in provider of this domain is not answering. Please try again later.',
 } as const;
 
 export interface BrokerDeps {
@@ -52,6 +58,10 @@ export interface BrokerDeps {
   authority: Authority;
   mailer: Mailer;
   codes: CodeStore;
+  /** Bridged domains: sign-in through the domain's OpenID provider. */
+  bridges: ReadonlyMap<string, Bridge>;
+  /** The broker's issuer (the bridges' callback is on it). */
+  issuer: string;
   logger: Logger;
   now: () => number;
 }
@@ -63,6 +73,45 @@ interface Form {
 
 function popupField(popup: boolean): SafeHtml {
   return popup ? html`<input type="hidden" name="popup" value="1">` : html``;
+}
+
+/** The bridged issuers join form-action: browsers apply it to the form's redirect there. */
+function allowBridges(res: Response, bridges: ReadonlyMap<string, Bridge>): void {
+  if (bridges.size === 0) return;
+  const origins = [...new Set([...bridges.values()].map((b) => b.origin))].join(' ');
+  const csp = String(res.get('Content-Security-Policy') ?? '');
+  res.set(
+    'Content-Security-Policy',
+    csp.replace("form-action 'self'", `form-action 'self' ${origins}`),
+  );
+}
+
+interface PendingBridge {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  email: string;
+  popup: boolean;
+  exp: number;
+}
+
+function decodeBridge(value: string | undefined, now: number): PendingBridge | undefined {
+  if (!value || value.length > 2048) return undefined;
+  try {
+    const p = JSON.parse(
+      Buffer.from(value, 'base64url').toString('utf8'),
+    ) as Partial<PendingBridge>;
+    const ok =
+      [p.state, p.nonce, p.codeVerifier].every(
+        (s) => typeof s === 'string' && s.length >= 22 && s.length <= 128,
+      ) &&
+      typeof p.email === 'string' &&
+      typeof p.exp === 'number' &&
+      p.exp > now;
+    return ok ? (p as PendingBridge) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function askPage(req: Request, res: Response, status: number, form: Form, error?: string): void {
@@ -121,6 +170,7 @@ export function brokerRouter(deps: BrokerDeps): Router {
   const minutes = Math.round(options.codeTtlSeconds / 60);
 
   router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
+    allowBridges(res, deps.bridges);
     const hint = queryString(req, LOGIN_HINT_PARAM) ?? '';
     askPage(req, res, 200, {
       email: hint.length <= limits.maxEmailLength ? hint : '',
@@ -129,6 +179,7 @@ export function brokerRouter(deps: BrokerDeps): Router {
   });
 
   router.post(brokerPaths.code, htmlSecurityHeaders, formBody(), async (req, res) => {
+    allowBridges(res, deps.bridges);
     const raw = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
     const form: Form = { email: raw, popup: field(req, POPUP_PARAM) === POPUP_PARAM_VALUE };
     if (!csrfValid(req)) return askPage(req, res, 403, form, BROKER_MESSAGES.expired);
@@ -146,6 +197,32 @@ export function brokerRouter(deps: BrokerDeps): Router {
       return askPage(req, res, 403, form, BROKER_MESSAGES.hasProvider);
     }
     if (answer === 'failed') return askPage(req, res, 503, form, BROKER_MESSAGES.checkFailed);
+    const bridge = deps.bridges.get(email.domain);
+    if (bridge) {
+      // No mail: the domain's own OpenID provider proves the address.
+      try {
+        const { url, transaction } = await bridge.upstream.start({ loginHint: email.address });
+        const pending: PendingBridge = {
+          ...transaction,
+          email: email.address,
+          popup: form.popup,
+          exp: t + BRIDGE_SECONDS * 1000,
+        };
+        setHostCookie(
+          res,
+          BRIDGE_COOKIE,
+          Buffer.from(JSON.stringify(pending)).toString('base64url'),
+          {
+            sameSite: 'Lax',
+            maxAge: BRIDGE_SECONDS,
+          },
+        );
+        return res.redirect(303, url.href);
+      } catch {
+        deps.logger.error('broker_bridge_unavailable', {});
+        return askPage(req, res, 503, form, BROKER_MESSAGES.bridgeDown);
+      }
+    }
     const gates = [
       { w: perAddress, key: email.address },
       { w: perDomain, key: email.domain },
@@ -195,6 +272,39 @@ export function brokerRouter(deps: BrokerDeps): Router {
     clearHostCookie(res, CODE_COOKIE);
     await deps.sessions.start(req, res, result.email);
     deps.logger.info('broker_signin', {});
+    res.redirect(
+      303,
+      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
+    );
+  });
+  router.get(BRIDGE_CALLBACK_PATH, htmlSecurityHeaders, async (req, res) => {
+    // One round trip per transaction: the cookie goes whatever happens next.
+    const pending = decodeBridge(readCookie(req, BRIDGE_COOKIE), now());
+    clearHostCookie(res, BRIDGE_COOKIE);
+    const popup = pending?.popup ?? false;
+    const refuse = (reason: string) => {
+      deps.logger.info('broker_bridge_refused', { reason });
+      askPage(req, res, 401, { email: '', popup }, BROKER_MESSAGES.bridgeFailed);
+    };
+    const domain = pending?.email.slice(pending.email.lastIndexOf('@') + 1);
+    const bridge = domain === undefined ? undefined : deps.bridges.get(domain);
+    if (!pending || !bridge) return refuse('no_transaction');
+    let email: string;
+    try {
+      email = (await bridge.upstream.finish(new URL(req.originalUrl, deps.issuer), pending)).email;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'upstream_unavailable') {
+        deps.logger.error('broker_bridge_unavailable', {});
+        return askPage(req, res, 503, { email: '', popup }, BROKER_MESSAGES.bridgeDown);
+      }
+      return refuse('rejected'); // includes an address the provider has not verified
+    }
+    // Only the address asked for, in the bridged domain (finish() required email_verified).
+    if (email !== pending.email || !email.endsWith(`@${bridge.domain}`)) {
+      return refuse('other_address');
+    }
+    await deps.sessions.start(req, res, email);
+    deps.logger.info('broker_signin', { bridge: true });
     res.redirect(
       303,
       popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
