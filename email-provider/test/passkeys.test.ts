@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createAccountService } from '../src/accounts.ts';
 import { CEREMONY_MS, createPasskeys, PasskeyError } from '../src/passkeys/index.ts';
 import { openSqliteDatabase } from '../src/storage/sqlite-database.ts';
 import { createSqliteStores } from '../src/storage/sqlite-stores.ts';
 import type { Stores } from '../src/storage/types.ts';
 import { ISSUER, removeDir, START, tempDir } from './helpers.ts';
+import { SoftwareAuthenticator } from './software-authenticator.ts';
 
 const ALICE = { email: 'alice@mail.test', idHash: 'session-of-alice' };
 const ALICE_OTHER_SESSION = { email: 'alice@mail.test', idHash: 'another-session' };
@@ -150,5 +152,101 @@ describe('passkey ceremonies', () => {
       assert.ok(pending);
       await refused(p.finishSignin(pending.browserId, answer), 'invalid_response');
     }
+  });
+
+  it('removing an account removes its passkeys', async () => {
+    const accounts = createAccountService({ stores, domains: undefined, now: () => clock.ms });
+    await accounts.create('erin@mail.test', 'a long enough password');
+    await stores.passkeys.insert({
+      id: 'erin-key',
+      email: 'erin@mail.test',
+      publicKey: new Uint8Array(77),
+      counter: 0,
+      transports: [],
+      createdAt: clock.ms,
+    });
+    assert.equal(await accounts.remove('erin@mail.test'), true);
+    assert.equal(await stores.passkeys.find('erin-key'), undefined);
+  });
+
+  describe('with an authenticator', () => {
+    const DAVE = { email: 'dave@mail.test', idHash: 'session-of-dave' };
+    const authenticator = new SoftwareAuthenticator();
+
+    before(async () => {
+      const p = passkeys();
+      const options = await p.startRegistration(DAVE);
+      const record = await p.finishRegistration(DAVE, authenticator.create(options, ISSUER));
+      assert.equal(record.id, authenticator.id);
+      assert.deepEqual(record.transports, ['internal']);
+      assert.equal(record.createdAt, clock.ms);
+    });
+
+    it('registers once: the same passkey again is refused', async () => {
+      const p = passkeys();
+      const options = await p.startRegistration(DAVE);
+      assert.deepEqual(
+        options.excludeCredentials?.map((c) => c.id),
+        [authenticator.id],
+      );
+      await refused(
+        p.finishRegistration(DAVE, authenticator.create(options, ISSUER)),
+        'passkey_exists',
+      );
+    });
+
+    it('a registration answer made for another session’s challenge is refused', async () => {
+      const p = passkeys();
+      const other = new SoftwareAuthenticator();
+      const forAlice = await p.startRegistration(ALICE);
+      await p.startRegistration(DAVE);
+      await refused(
+        p.finishRegistration(DAVE, other.create(forAlice, ISSUER)),
+        'verification_failed',
+      );
+    });
+
+    it('signs in with a fresh assertion; the counter must move on; origin and challenge are checked', async () => {
+      const p = passkeys();
+      const first = await p.startSignin(DAVE.email, { popup: false, continue: '/bsso/web?x=1' });
+      assert.ok(first);
+      const answer = authenticator.get(first.options, ISSUER);
+      const state = await p.finishSignin(first.browserId, answer);
+      assert.equal(state.email, DAVE.email);
+      assert.equal(state.continue, '/bsso/web?x=1');
+      assert.equal((await stores.passkeys.find(authenticator.id))?.counter, authenticator.counter);
+
+      // The same answer for a new sign-in: another challenge.
+      const replay = await p.startSignin(DAVE.email, { popup: false });
+      assert.ok(replay);
+      await refused(p.finishSignin(replay.browserId, answer), 'verification_failed');
+      // A counter that did not move on (a cloned authenticator).
+      const cloned = await p.startSignin(DAVE.email, { popup: false });
+      assert.ok(cloned);
+      await refused(
+        p.finishSignin(
+          cloned.browserId,
+          authenticator.get(cloned.options, ISSUER, { keepCounter: true }),
+        ),
+        'verification_failed',
+      );
+      // Signed for another origin (a phishing page relaying the challenge).
+      const phished = await p.startSignin(DAVE.email, { popup: false });
+      assert.ok(phished);
+      await refused(
+        p.finishSignin(
+          phished.browserId,
+          authenticator.get(phished.options, 'https://mail.test.evil'),
+        ),
+        'verification_failed',
+      );
+      // And the next honest one works.
+      const next = await p.startSignin(DAVE.email, { popup: true });
+      assert.ok(next);
+      assert.equal(
+        (await p.finishSignin(next.browserId, authenticator.get(next.options, ISSUER))).popup,
+        true,
+      );
+    });
   });
 });
