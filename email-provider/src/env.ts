@@ -1,6 +1,7 @@
 // Reads the server's settings from an environment object (main.ts passes process.env once).
 import { readFileSync } from 'node:fs';
 import { readAccountBackend } from './backends/env.ts';
+import { readBrokerEnv } from './broker/env.ts';
 
 export { readAccountBackendType } from './backends/env.ts';
 
@@ -98,6 +99,9 @@ export function readServerSettings(env: Env): ServerSettings {
   for (const [name, value] of Object.entries(shared)) {
     if (value?.trim()) provider[name as keyof typeof shared] = value.trim();
   }
+  // Broker mode (protocol-spec.md#fallback): BSSO_BROKER=1 and its variables, broker/env.ts.
+  const broker = readBrokerEnv(env);
+  if (broker) provider.broker = broker;
   const origins = list(env.BSSO_EXTENSION_ORIGINS);
   if (origins.length > 0) provider.allowedExtensionOrigins = origins;
   const metricsFile = env.BSSO_METRICS_TOKEN_FILE?.trim();
