@@ -204,6 +204,17 @@ describe('bsso-proxy', { skip }, () => {
       });
     }
 
+    test('an absolute URL as the request target is refused, never passed on', async () => {
+      const m = marker();
+      const answer = await rawRequest(port(), [
+        `GET http://app.internal/x?${m} HTTP/1.1`,
+        'Host: app.internal',
+        'Connection: close',
+      ]);
+      assert.equal(answer.status, 400);
+      assert.deepEqual(reached(m), []);
+    });
+
     test('the app down: a 502 page, no error details', async () => {
       const answer = await rawRequest(portOf(down.url), [
         'GET /page HTTP/1.1',
