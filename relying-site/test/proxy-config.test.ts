@@ -1,7 +1,7 @@
 // bsso-proxy's configuration (src/proxy/config.ts): flags win over the environment, every
 // problem is named at once, defaults as documented.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -114,4 +114,21 @@ describe('bsso-proxy configuration', () => {
   test('--help', () => {
     assert.throws(() => loadProxyConfig(['--help'], {}), ProxyHelpRequested);
   });
+});
+
+test('the package bin is the compiled src/bin/bsso-proxy.ts, a node script', () => {
+  const root = join(import.meta.dirname, '..');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+    files: string[];
+  };
+  assert.equal(pkg.bin['bsso-proxy'], './dist/bin/bsso-proxy.js');
+  assert.ok(pkg.files.includes('dist'));
+  // tsc -p tsconfig.build.json compiles src/ to dist/ and keeps the first line.
+  const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as {
+    compilerOptions: { rootDir: string; outDir: string };
+  };
+  assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
+  const source = readFileSync(join(root, 'src', 'bin', 'bsso-proxy.ts'), 'utf8');
+  assert.ok(source.startsWith('#!/usr/bin/env node\n'));
 });
