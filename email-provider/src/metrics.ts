@@ -4,6 +4,7 @@
 // site, a session or a key id: labels come from small fixed sets.
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { passkeyPaths } from './passkeys/paths.ts';
 import { paths } from './paths.ts';
 
 export const operationsPaths = {
@@ -87,6 +88,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
 const ENDPOINTS: ReadonlySet<string> = new Set([
   ...Object.values(paths),
+  ...Object.values(passkeyPaths),
   ...Object.values(operationsPaths),
 ]);
 
@@ -133,10 +135,12 @@ export function metricsMiddleware(metrics: Metrics, backendType: () => string) {
       const post = req.method === 'POST';
       if (
         (post && endpoint === paths.signin) ||
+        (post && endpoint === passkeyPaths.signin) ||
         (req.method === 'GET' && endpoint === paths.signinUpstreamCallback)
       ) {
+        // A 200 to the password form is the passkey step (pages/passkeys.ts): no outcome yet.
         if (status === 303) metrics.signins.inc({ backend: backendType() });
-        else metrics.signinFailures.inc({ reason: signinReason(status) });
+        else if (status !== 200) metrics.signinFailures.inc({ reason: signinReason(status) });
       } else if (post && endpoint === paths.signinUpstream && status !== 303) {
         metrics.signinFailures.inc({ reason: signinReason(status) });
       } else if (post && endpoint === paths.verification) {

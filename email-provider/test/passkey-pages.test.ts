@@ -17,6 +17,16 @@ const ALICE = 'alice@mail.test';
 const CAROL = 'carol@mail.test';
 const PASSKEY_COOKIE = '__Host-bsso_passkey';
 const SESSION_COOKIE = '__Host-bsso_provider';
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
+
+async function metric(base: string, line: string): Promise<number> {
+  const res = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const text = await res.text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? 0 : Number(found.slice(line.length + 1));
+}
 
 function setCookieNames(res: Response): string[] {
   return res.headers.getSetCookie().map((c) => c.slice(0, c.indexOf('=')));
@@ -46,7 +56,7 @@ describe('passkey pages', () => {
   }
 
   before(async () => {
-    running = await startProvider();
+    running = await startProvider({ metricsToken: METRICS_TOKEN });
     await running.provider.accounts.create(ALICE, PASSWORD);
     await running.provider.accounts.create(CAROL, PASSWORD);
   });
@@ -118,6 +128,26 @@ describe('passkey pages', () => {
     assert.equal(done.headers.get('location'), '/account');
     assert.ok(setCookieNames(done).includes(SESSION_COOKIE));
     assert.match(await (await browser.fetch('/account')).text(), /Signed in as/);
+  });
+
+  it('metrics: the passkey step is no outcome; its success a sign-in, its failure a failure', async () => {
+    const signins = 'bsso_signins_total{backend="builtin"}';
+    const failures = 'bsso_signin_failures_total{reason="invalid_credentials"}';
+    const before = [await metric(running.base, signins), await metric(running.base, failures)];
+    const browser = new Browser(running.base);
+    const { page } = await passwordStep(browser);
+    assert.deepEqual(
+      [await metric(running.base, signins), await metric(running.base, failures)],
+      before,
+    );
+    const options = pageOptions<PublicKeyCredentialRequestOptionsJSON>(page);
+    await secondFactor(browser, page, authenticator.get(options, ISSUER));
+    const { page: again } = await passwordStep(browser);
+    await secondFactor(browser, again, '');
+    assert.deepEqual(
+      [await metric(running.base, signins), await metric(running.base, failures)],
+      [(before[0] ?? 0) + 1, (before[1] ?? 0) + 1],
+    );
   });
 
   it('from the popup, the passkey leads to the popup landing page', async () => {

@@ -18,6 +18,7 @@ import { clearHostCookie, readCookie, setHostCookie } from '../http/cookies.ts';
 import { CSRF_FIELD, csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import { createPasskeys, PasskeyError, type PendingSignin } from '../passkeys/index.ts';
+import { passkeyPaths } from '../passkeys/paths.ts';
 import { CEREMONY_MS } from '../passkeys/state.ts';
 import { paths } from '../paths.ts';
 import { pairKey } from '../rate-limit.ts';
@@ -27,12 +28,7 @@ import { html, SafeHtml, sendPage } from './html.ts';
 import { PASSKEY_SCRIPT } from './passkeys-script.ts';
 import { FORM_EXPIRED, renderSignin, SIGNIN_FAILED, SIGNIN_THROTTLED } from './signin-page.ts';
 
-export const passkeyPaths = {
-  add: '/account/passkeys/new',
-  register: '/account/passkeys',
-  remove: '/account/passkeys/remove',
-  signin: '/signin/passkey',
-} as const;
+export { passkeyPaths };
 
 /** Holds the random id of a pending second factor (the store keeps its hash). */
 export const PASSKEY_SIGNIN_COOKIE = '__Host-bsso_passkey';
