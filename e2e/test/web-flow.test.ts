@@ -12,6 +12,12 @@ import { ALICE, addAddressInExtension, signInAtProvider, signInAtSite } from '..
 import { startTopology, type Topology } from '../src/topology.ts';
 
 const BOB = { email: 'bob@mail.test', password: 'another correct horse battery' };
+/** A web request whose consent page (an origin Alice never agreed to) a page tries to frame. */
+const FRAMED = `https://mail.test/bsso/web?${new URLSearchParams({
+  audience: 'https://evil.test/bsso',
+  nonce: 'n'.repeat(43),
+  login_hint: ALICE.email,
+})}`;
 
 /** Every URL the page's top frame navigated to, and every request URL it made. */
 function watchUrls(page: Page): { navigations: string[]; requests: string[] } {
@@ -57,10 +63,18 @@ describe('web flow without the extension', () => {
   let t: Topology;
   let plain: PlainBrowser;
   before(async () => {
-    t = await startTopology('association');
+    t = await startTopology('association', {
+      // A page of another site that frames the provider's consent page.
+      evilHandler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><title>Win</title><h1>Click Continue to win</h1>
+<iframe id="victim" width="600" height="400" src="${FRAMED}"></iframe>`);
+      },
+    });
     await t.provider.accounts.create(ALICE.email, ALICE.password);
     await t.provider.accounts.create(BOB.email, BOB.password);
-    plain = await launchWithoutExtension(chromiumNetworkArgs([t.providerSite, t.site], t.pki));
+    const sites = [t.providerSite, t.site, ...(t.evil ? [t.evil.site] : [])];
+    plain = await launchWithoutExtension(chromiumNetworkArgs(sites, t.pki));
   });
   after(async () => {
     await plain?.close();
@@ -104,6 +118,28 @@ describe('web flow without the extension', () => {
     );
     assert.equal(t.providerLog.count('/signin'), 0);
     assertNoAssertionInUrls([...seen.navigations, ...seen.requests]);
+    await page.close();
+  });
+
+  test('the consent page in a frame of another site: the browser refuses to show it (clickjacking)', async () => {
+    const page = await plain.context.newPage();
+    // Top level, Alice (signed in) sees the consent page for that origin...
+    await page.goto(FRAMED);
+    await page.getByRole('heading', { name: 'Sign in to https://evil.test?' }).waitFor();
+    // ...but framed by evil.test, the browser shows nothing of the provider: the frame's
+    // request carries no SameSite=Lax session (so it is sent to the sign-in page), and every
+    // provider page says frame-ancestors 'none'.
+    const response = page.waitForResponse((r) => r.url() === FRAMED);
+    await page.goto('https://evil.test/');
+    assert.ok((await response).status() < 500);
+    await page.locator('#victim').waitFor();
+    const frame = page.frames().find((f) => f !== page.mainFrame());
+    assert.ok(frame, 'the iframe exists');
+    const shown = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+    // Chromium replaces a refused frame with its own error page.
+    assert.equal(frame.url(), 'chrome-error://chromewebdata/');
+    assert.doesNotMatch(shown, /Sign in|Continue|Password/);
+    assert.equal(t.evil?.log.count('/bsso'), 0, 'nothing was POSTed to evil.test');
     await page.close();
   });
 
