@@ -4,6 +4,7 @@
 //   users add <email> | remove <email> | list | reset-password <email>
 //         | sessions <email> | end-sessions <email>
 //         | invalidate-association <handle> | rotate-keys
+//         | passkeys <email> | remove-passkeys <email>
 // The data directory comes from --data-dir or BSSO_DATA_DIR; BSSO_DOMAINS (optional) limits
 // which domains accounts may be created in. Passwords are read from stdin (first line).
 // With an external account back-end (BSSO_ACCOUNT_BACKEND imap, ldap or oidc) accounts and
@@ -14,14 +15,18 @@ import { createAccountService } from './accounts.ts';
 import { openCliStores } from './cli-stores.ts';
 import { readAccountBackendType } from './env.ts';
 import { rotateSigningKey } from './keys.ts';
+import { listPasskeys, removePasskeys } from './passkeys/cli.ts';
 import type { Stores } from './storage/types.ts';
 
 const USAGE = `usage: bsso-provider-users [--data-dir DIR] add <email> | remove <email> | list
          | reset-password <email> | sessions <email> | end-sessions <email>
          | invalidate-association <handle> | rotate-keys
+         | passkeys <email> | remove-passkeys <email>
 The password is read from stdin (first line). An invalidated association handle is never
 used again; the next assertion for its site tells the site to purge it. rotate-keys makes
-a new signing key; the running provider uses it after SIGHUP (systemctl reload).`;
+a new signing key; the running provider uses it after SIGHUP (systemctl reload).
+remove-passkeys removes an account's passkeys (lost authenticators): the password alone
+signs in again.`;
 
 /** Lists an account's sessions: times and a short prefix of the stored id hash. */
 async function listSessions(stores: Stores, email: string): Promise<number> {
@@ -95,6 +100,13 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
       return 2;
     }
     if (command === 'sessions') return await listSessions(stores, email);
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    if (command === 'passkeys') {
+      return await listPasskeys(stores, email, write(process.stdout), write(process.stderr));
+    }
+    if (command === 'remove-passkeys') {
+      return await removePasskeys(stores, email, write(process.stdout));
+    }
     if (command === 'end-sessions') {
       const address = parseEmail(email).address;
       const ended = await stores.sessions.removeForAccount(address);
