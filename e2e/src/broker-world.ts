@@ -12,9 +12,10 @@ import { testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
 import { SMTPServer } from 'smtp-server';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
+import type { TestIdp } from './idp.ts';
 import { chromiumNetworkArgs, type HttpsSite, routeNodeFetch, serveHttps } from './network.ts';
 import { makeTestPki, type TestPki } from './pki.ts';
-import { RequestLog, SITE_ENDPOINT } from './topology.ts';
+import { IDP_NAME, RequestLog, SITE_ENDPOINT } from './topology.ts';
 
 export const BROKER = 'https://broker.test';
 const SMTP_USER = 'broker';
@@ -41,8 +42,21 @@ export interface BrokerWorld {
   close(): Promise<void>;
 }
 
-export async function startBrokerWorld(): Promise<BrokerWorld> {
-  const pki = makeTestPki(['site.test', 'mail.test', 'broker.test', 'plain.test', 'smtp.test']);
+export interface BrokerWorldOptions {
+  /** Bridge corp.test (a domain without a provider) to this OpenID provider at idp.test. */
+  idp?: TestIdp;
+}
+
+export async function startBrokerWorld(options: BrokerWorldOptions = {}): Promise<BrokerWorld> {
+  const pki = makeTestPki([
+    'site.test',
+    'mail.test',
+    'broker.test',
+    'plain.test',
+    'smtp.test',
+    'corp.test',
+    IDP_NAME,
+  ]);
   const dirs = [mkdtempSync(join(tmpdir(), 'bsso-e2e-')), mkdtempSync(join(tmpdir(), 'bsso-e2e-'))];
   const mails: ReceivedMail[] = [];
   const smtp = new SMTPServer({
@@ -80,7 +94,13 @@ export async function startBrokerWorld(): Promise<BrokerWorld> {
     logger: silentLogger,
   });
   const providerSite = await serveHttps('mail.test', pki, provider.app);
-  const outboundHosts = { 'plain.test': plain.port, 'mail.test': providerSite.port };
+  // corp.test has no provider either (the same 404 server).
+  const outboundHosts = {
+    'plain.test': plain.port,
+    'corp.test': plain.port,
+    'mail.test': providerSite.port,
+  };
+  const idp = options.idp ? await serveHttps(IDP_NAME, pki, options.idp.handler) : undefined;
   const broker = await createProvider({
     issuer: BROKER,
     domains: ['broker.test'],
@@ -96,6 +116,17 @@ export async function startBrokerWorld(): Promise<BrokerWorld> {
       },
       from: 'BSSO broker <no-reply@broker.test>',
       network: testNetwork({ hosts: outboundHosts, ca: pki.caPem }),
+      ...(options.idp
+        ? {
+            bridges: {
+              'corp.test': {
+                issuer: options.idp.issuer,
+                clientId: options.idp.clientId,
+                clientSecret: options.idp.clientSecret,
+              },
+            },
+          }
+        : {}),
     },
   });
   const brokerLog = new RequestLog();
@@ -117,7 +148,14 @@ export async function startBrokerWorld(): Promise<BrokerWorld> {
       }),
     ),
   );
-  const named = [site, providerSite, brokerSite, plain];
+  const named = [
+    site,
+    providerSite,
+    brokerSite,
+    plain,
+    { name: 'corp.test', port: plain.port },
+    ...(idp ? [idp] : []),
+  ];
   const restoreFetch = routeNodeFetch(named, pki);
   const browser = await launchWithExtension(chromiumNetworkArgs(named, pki));
   return {
@@ -139,7 +177,9 @@ export async function startBrokerWorld(): Promise<BrokerWorld> {
     async close() {
       await browser.close();
       restoreFetch();
-      for (const s of [site, brokerSite, providerSite, plain]) await s.close();
+      for (const s of [site, brokerSite, providerSite, plain, ...(idp ? [idp] : [])]) {
+        await s.close();
+      }
       await broker.close();
       await provider.close();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));

@@ -15,7 +15,11 @@ export interface TestIdp {
   nextUser: string;
 }
 
-export function createTestIdp(users: Record<string, { email: string; email_verified: boolean }>) {
+export function createTestIdp(
+  users: Record<string, { email: string; email_verified: boolean }>,
+  /** Where the client may be sent back; default the provider's upstream callback. */
+  redirectUris = [`https://${PROVIDER_NAME}/signin/upstream/callback`],
+) {
   const issuer = `https://${IDP_NAME}`;
   const clientId = 'bsso-provider';
   const clientSecret = randomBytes(32).toString('base64url');
@@ -27,7 +31,7 @@ export function createTestIdp(users: Record<string, { email: string; email_verif
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: [`https://${PROVIDER_NAME}/signin/upstream/callback`],
+        redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },

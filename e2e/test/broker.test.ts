@@ -11,6 +11,7 @@ import { createAssertion } from '@bsso/protocol';
 import { CookieJar } from '@bsso/protocol/testing';
 import { importJWK, type JWK } from 'jose';
 import { BROKER, type BrokerWorld, startBrokerWorld } from '../src/broker-world.ts';
+import { createTestIdp } from '../src/idp.ts';
 import { answerConfirmation, signInAtSite } from '../src/steps.ts';
 import { SITE_ENDPOINT } from '../src/topology.ts';
 
@@ -113,5 +114,57 @@ describe('sign-in through the fallback broker', () => {
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_issuer');
     assert.ok(!res.headers.getSetCookie().some((c) => c.startsWith('__Host-bsso_session=')));
     assert.deepEqual(w.brokerLog.serverToServer(), [], 'the broker is never asked');
+  });
+});
+
+describe('a bridged domain signs in through its own OpenID provider', () => {
+  let w: BrokerWorld;
+  const idp = createTestIdp({ carol: { email: 'carol@corp.test', email_verified: true } }, [
+    `${BROKER}/broker/bridge/callback`,
+  ]);
+  before(async () => {
+    w = await startBrokerWorld({ idp });
+  });
+  after(async () => w?.close());
+
+  test('carol@corp.test: through idp.test, no mail, then one click', async () => {
+    idp.nextUser = 'carol';
+    const CAROL = 'carol@corp.test';
+    const options = await w.browser.context.newPage();
+    await options.goto(`chrome-extension://${w.browser.extensionId}/src/options/index.html`);
+    await options.locator('#email-input').fill(CAROL);
+    await options.locator('#add-email').click();
+    await options.locator('#email-list', { hasText: CAROL }).waitFor();
+    await options.locator('#broker-input').fill(BROKER);
+    await options.locator('#save-broker').click();
+    await options.locator('#broker-status', { hasText: BROKER }).waitFor();
+    await options.close();
+
+    const page = await w.browser.context.newPage();
+    await page.goto('https://site.test/');
+    const context = page.context();
+    const confirmation = context.waitForEvent('page');
+    await page.locator('#bsso_sign_in_button').click();
+    const confirmWindow = await confirmation;
+    const popupOpened = context.waitForEvent('page');
+    await answerConfirmation(confirmWindow, { site: 'https://site.test', email: CAROL });
+    const popup = await popupOpened;
+    await popup.waitForURL(/^https:\/\/broker\.test\/signin\?/);
+    const closed = popup.waitForEvent('close');
+    await popup
+      .getByRole('button', { name: 'Continue with your email provider' })
+      .click()
+      .catch(() => {});
+    await closed;
+    const state = page.locator('#signed-in-as');
+    await state.waitFor({ timeout: 20_000 });
+    assert.match((await state.textContent()) ?? '', /carol@corp\.test/);
+    assert.equal(w.mails.length, 0, 'no mail for a bridged domain');
+    assert.equal(w.brokerLog.count('/broker/bridge/callback'), 1);
+
+    await page.getByRole('button', { name: /sign out/i }).click();
+    await page.locator('#bsso_sign_in_button').waitFor();
+    assert.match(await signInAtSite(page), /carol@corp\.test/);
+    assert.equal(w.brokerLog.count('/broker/bridge/callback'), 1, 'one click, no new round trip');
   });
 });

@@ -114,7 +114,14 @@ function decodeBridge(value: string | undefined, now: number): PendingBridge | u
   }
 }
 
-function askPage(req: Request, res: Response, status: number, form: Form, error?: string): void {
+function askPage(
+  req: Request,
+  res: Response,
+  status: number,
+  form: Form,
+  error?: string,
+  bridged = false,
+): void {
   const token = csrfToken(req, res);
   sendPage(
     res,
@@ -130,7 +137,7 @@ ${popupField(form.popup)}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="email" required
  maxlength="${limits.maxEmailLength}" value="${form.email}" autofocus>
-<button type="submit">Send me a code</button>
+<button type="submit">${bridged ? 'Continue with your email provider' : 'Send me a code'}</button>
 </form>`,
   );
 }
@@ -172,10 +179,10 @@ export function brokerRouter(deps: BrokerDeps): Router {
   router.get(paths.signin, htmlSecurityHeaders, (req, res) => {
     allowBridges(res, deps.bridges);
     const hint = queryString(req, LOGIN_HINT_PARAM) ?? '';
-    askPage(req, res, 200, {
-      email: hint.length <= limits.maxEmailLength ? hint : '',
-      popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
-    });
+    const email = hint.length <= limits.maxEmailLength ? hint : '';
+    const bridged = deps.bridges.has(email.slice(email.lastIndexOf('@') + 1).toLowerCase());
+    const popup = queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
+    askPage(req, res, 200, { email, popup }, undefined, bridged);
   });
 
   router.post(brokerPaths.code, htmlSecurityHeaders, formBody(), async (req, res) => {
