@@ -237,3 +237,20 @@ describe('passkey pages', () => {
     assert.equal((await new Browser(running.base).signIn(ALICE, PASSWORD)).status, 303);
   });
 });
+
+describe('passkey pages with an external account back-end', () => {
+  it('do not exist: no section, no paths (the back-end keeps its own second factors)', async () => {
+    const running = await startProvider({
+      accountBackend: { type: 'imap', host: 'imap.mail.test' },
+    });
+    try {
+      const browser = new Browser(running.base);
+      const csrf_token = await browser.csrf();
+      for (const path of ['/account/passkeys/new', '/account/passkeys', '/signin/passkey']) {
+        assert.equal((await browser.postForm(path, { csrf_token })).status, 404, path);
+      }
+    } finally {
+      await running.stop();
+    }
+  });
+});
