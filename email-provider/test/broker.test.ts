@@ -205,6 +205,24 @@ describe('broker mode', () => {
       assert.equal(claims.sub, 'bob@plain.test');
     });
 
+    it('the web endpoint serves a brokered address like the assertion endpoint, and refuses one with its own provider (web flow)', async () => {
+      const b = new Browser(p.base);
+      await askCode(b, 'carol@plain.test');
+      assert.equal((await typeCode(b, codeFor('carol@plain.test'))).res.status, 303);
+      const web = (email: string) =>
+        b.fetch(
+          `/bsso/web?${new URLSearchParams({ audience: AUDIENCE, nonce: nonce(), login_hint: email })}`,
+        );
+      const consent = await web('carol@plain.test');
+      assert.equal(consent.status, 200);
+      assert.match(await consent.text(), /<h1>Sign in to https:\/\/site\.test\?<\/h1>/);
+      const own = await web('alice@mail.test');
+      assert.equal(own.status, 404);
+      const page = await own.text();
+      assert.match(page, /Error code: <code>unknown_domain<\/code>/);
+      assert.doesNotMatch(page, /name="assertion"/);
+    });
+
     it('refuses a domain that names its own provider, and one whose discovery failed (threat 46)', async () => {
       const b = new Browser(p.base);
       const sent = mails.length;

@@ -58,10 +58,21 @@ async function limitClient(ctx: ProviderContext, req: Request): Promise<void> {
   await countRequest(ctx.limiters.assertionClient, clientKey(req.ip), ctx.config.now());
 }
 
-/** 2.-3. The request, strictly parsed; its address in a served domain. */
-function parseRequest(ctx: ProviderContext, query: URLSearchParams): WebSignInRequest {
+/**
+ * 2.-3. The request, strictly parsed; its address in a served domain, or, for a broker, in a
+ * domain that names no provider (protocol-spec.md#fallback), as at the assertion endpoint.
+ */
+async function parseRequest(
+  ctx: ProviderContext,
+  query: URLSearchParams,
+): Promise<WebSignInRequest> {
   const request = parseWebSignInRequest(query, ctx.config.urlPolicy);
-  checkDomainServed(ctx, { email: request.login_hint });
+  const email = request.login_hint;
+  const brokered =
+    ctx.broker !== undefined &&
+    !ctx.config.domains.has(email.slice(email.lastIndexOf('@') + 1)) &&
+    (await ctx.broker.servesAddress(email));
+  if (!brokered) checkDomainServed(ctx, { email });
   return request;
 }
 
@@ -137,7 +148,7 @@ export function webSigninRouter(ctx: ProviderContext): Router {
   router.get(paths.web, htmlSecurityHeaders, async (req, res) => {
     try {
       await limitClient(ctx, req);
-      const request = parseRequest(
+      const request = await parseRequest(
         ctx,
         new URL(req.originalUrl, 'https://provider.invalid').searchParams,
       );
@@ -166,7 +177,7 @@ export function webSigninRouter(ctx: ProviderContext): Router {
     try {
       await limitClient(ctx, req);
       if (!csrfValid(req)) throw new BssoError('invalid_request', 'The form has expired.');
-      const request = parseRequest(ctx, postedQuery(req));
+      const request = await parseRequest(ctx, postedQuery(req));
       const outcome = await checkSession(ctx, req, request);
       if (outcome.kind === 'signin') {
         res.redirect(303, signinHref(request));
