@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import fc from 'fast-check';
 import { SIGNIN_FAILED, SIGNIN_THROTTLED } from '../src/pages/signin.ts';
 import { Browser, ISSUER, PASSWORD, type Running, startProvider } from './helpers.ts';
 import {
@@ -156,6 +157,78 @@ describe('passkey pages', () => {
     const options = pageOptions<PublicKeyCredentialRequestOptionsJSON>(page);
     const done = await secondFactor(browser, page, authenticator.get(options, ISSUER));
     assert.equal(done.headers.get('location'), '/signin/done?bsso_popup=done');
+  });
+
+  it('the web flow goes on after the passkey; after a failure the page keeps where to go', async () => {
+    const next = '/bsso/web?audience=x';
+    const browser = new Browser(running.base);
+    const { page } = await passwordStep(browser, ALICE, { continue: next });
+    const failed = await secondFactor(browser, page, '');
+    const again = await failed.text();
+    assert.match(again, /name="continue" value="\/bsso\/web\?audience=x"/);
+    assert.match(again, /value="alice@mail\.test"/);
+    const { page: second } = await passwordStep(browser, ALICE, { continue: next });
+    const options = pageOptions<PublicKeyCredentialRequestOptionsJSON>(second);
+    const done = await secondFactor(browser, second, authenticator.get(options, ISSUER));
+    assert.equal(done.headers.get('location'), next);
+  });
+
+  it('hostile answers never give a 500 or a session', async () => {
+    const browser = new Browser(running.base);
+    const answers = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            id: fc.oneof(fc.string(), fc.constant(authenticator.id)),
+            rawId: fc.oneof(fc.string(), fc.constant(authenticator.id)),
+            type: fc.oneof(fc.string(), fc.constant('public-key')),
+            response: fc.dictionary(
+              fc.constantFrom(
+                'clientDataJSON',
+                'authenticatorData',
+                'signature',
+                'userHandle',
+                'attestationObject',
+                'transports',
+              ),
+              fc.oneof(fc.string(), fc.base64String(), fc.jsonValue()),
+            ),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+    );
+    await fc.assert(
+      fc.asyncProperty(answers, fc.boolean(), async (answer, pending) => {
+        running.clock.ms += 16 * 60_000; // each run on fresh throttles
+        const page = pending
+          ? (await passwordStep(browser)).page
+          : await (await browser.fetch('/signin')).text();
+        const res = await secondFactor(browser, page, answer);
+        assert.ok([401, 403].includes(res.status), String(res.status));
+        assert.equal(setCookieNames(res).includes(SESSION_COOKIE), false);
+      }),
+      { numRuns: 30 },
+    );
+    // Registration answers, signed in (Carol has no passkey), with and without a challenge.
+    const carol = new Browser(running.base);
+    assert.equal((await carol.signIn(CAROL, PASSWORD)).status, 303);
+    await fc.assert(
+      fc.asyncProperty(answers, fc.boolean(), async (answer, started) => {
+        const account = await (await carol.fetch('/account')).text();
+        let csrf_token = await csrfOf(account);
+        if (started) {
+          const adding = await carol.postForm('/account/passkeys/new', { csrf_token });
+          csrf_token = await csrfOf(await adding.text());
+        }
+        const res = await carol.postForm('/account/passkeys', { csrf_token, response: answer });
+        assert.equal(res.status, 400);
+      }),
+      { numRuns: 30 },
+    );
+    assert.match(await (await carol.fetch('/account')).text(), /No passkeys\./);
   });
 
   it('a failed, malformed, missing or reused second factor: the generic page, no session', async () => {

@@ -237,9 +237,14 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
     // One try per pending sign-in: the cookie goes whatever happens next.
     const cookie = readCookie(req, PASSKEY_SIGNIN_COOKIE);
     clearHostCookie(res, PASSKEY_SIGNIN_COOKIE);
-    const page = (status: number, error: string, email = '', popup = false) => {
-      const form = { email, popup, error, signupEnabled: config.signupEnabled };
-      renderSignin(req, res, status, form);
+    const page = (status: number, error: string, again?: PasskeyError) => {
+      renderSignin(req, res, status, {
+        email: again?.account ?? '',
+        popup: again?.popup ?? false,
+        continue: again?.continue,
+        error,
+        signupEnabled: config.signupEnabled,
+      });
     };
     if (!csrfValid(req)) {
       page(403, FORM_EXPIRED);
@@ -277,7 +282,7 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
       }
       const reason = field(req, 'cancel') === '1' ? 'cancelled' : err.code;
       config.logger.info('signin_failed', { second_factor: 'passkey', reason });
-      page(401, SIGNIN_FAILED, err.account ?? '', err.popup ?? false);
+      page(401, SIGNIN_FAILED, err);
     }
   });
   return router;

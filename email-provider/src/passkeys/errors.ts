@@ -23,6 +23,8 @@ export class PasskeyError extends Error {
   account?: string;
   /** Whether that sign-in came from the extension's popup. */
   popup?: boolean;
+  /** Where that sign-in was to go on to (the web flow), for the page asking again. */
+  continue?: string;
   constructor(code: PasskeyErrorCode, message: string) {
     super(message);
     this.name = 'PasskeyError';

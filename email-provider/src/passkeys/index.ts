@@ -178,6 +178,7 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
         if (err instanceof PasskeyError) {
           err.account = state.email;
           err.popup = state.popup;
+          if (state.continue !== undefined) err.continue = state.continue;
         }
         throw err;
       }
