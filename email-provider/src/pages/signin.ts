@@ -6,7 +6,9 @@
 // locking it (protocol-spec.md#provider-processing). Whichever account back-end checks the
 // password (builtin, IMAP, LDAP), the page, the throttling and the messages are the same; a
 // back-end that does not answer gives "try again later" (503) and signs in no one. With the
-// upstream OpenID back-end the page shows its button instead (signin-upstream.ts).
+// upstream OpenID back-end the page shows its button instead (signin-upstream.ts). A built-in
+// account with a passkey gets no session for the right password alone: the passkey page
+// follows, and only its success starts the session (passkeys.ts).
 import {
   LOGIN_HINT_PARAM,
   limits,
