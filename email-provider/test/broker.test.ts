@@ -223,6 +223,43 @@ describe('broker mode', () => {
       assert.doesNotMatch(page, /name="assertion"/);
     });
 
+    it('signed out, the web endpoint leads through the code page and back to itself, and nowhere else (web flow)', async () => {
+      const b = new Browser(p.base);
+      const web = `/bsso/web?${new URLSearchParams({ audience: AUDIENCE, nonce: nonce(), login_hint: 'dave@plain.test' })}`;
+      const first = await b.fetch(web);
+      assert.equal(first.status, 303);
+      const signin = first.headers.get('location') ?? '';
+      const ask = await (await b.fetch(signin)).text();
+      assert.match(ask, /name="continue" value="\/bsso\/web\?audience=/);
+      const csrf_token = /name="csrf_token" value="([^"]+)"/.exec(ask)?.[1] ?? '';
+      const sent = await b.postForm(brokerPaths.code, {
+        csrf_token,
+        email: 'dave@plain.test',
+        continue: web,
+      });
+      assert.match(await sent.text(), /name="continue" value="\/bsso\/web\?audience=/);
+      const done = await b.postForm(brokerPaths.verify, {
+        csrf_token,
+        code: codeFor('dave@plain.test'),
+        continue: web,
+      });
+      assert.equal(done.status, 303);
+      assert.equal(done.headers.get('location'), web);
+      assert.match(
+        await (await b.fetch(web)).text(),
+        /<h1>Sign in to https:\/\/site\.test\?<\/h1>/,
+      );
+
+      const other = new Browser(p.base);
+      const { csrf_token: token } = await askCode(other, 'erin@plain.test');
+      const elsewhere = await other.postForm(brokerPaths.verify, {
+        csrf_token: token,
+        code: codeFor('erin@plain.test'),
+        continue: 'https://evil.test/bsso/web?x=1',
+      });
+      assert.equal(elsewhere.headers.get('location'), '/account');
+    });
+
     it('refuses a domain that names its own provider, and one whose discovery failed (threat 46)', async () => {
       const b = new Browser(p.base);
       const sent = mails.length;

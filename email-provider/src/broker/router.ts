@@ -21,6 +21,8 @@ import type { SessionManager } from '../http/sessions.ts';
 import type { Logger } from '../log.ts';
 import { field, formBody, queryString } from '../pages/forms.ts';
 import { html, type SafeHtml, sendPage } from '../pages/html.ts';
+import { CONTINUE_PARAM } from '../pages/signin-page.ts';
+import { webContinuePath } from '../pages/web-signin.ts';
 import { paths } from '../paths.ts';
 import type { Authority } from './authority.ts';
 import { BRIDGE_CALLBACK_PATH, type Bridge } from './bridges.ts';
@@ -69,10 +71,25 @@ export interface BrokerDeps {
 interface Form {
   email: string;
   popup: boolean;
+  /** The provider's own web endpoint to go on to after signing in (the web flow). */
+  continue?: string | undefined;
 }
 
 function popupField(popup: boolean): SafeHtml {
   return popup ? html`<input type="hidden" name="popup" value="1">` : html``;
+}
+
+/** Carries the web flow's continue path through the broker's forms (pages/web-signin.ts). */
+function continueField(form: Form): SafeHtml {
+  return form.continue === undefined
+    ? html``
+    : html`<input type="hidden" name="${CONTINUE_PARAM}" value="${form.continue}">`;
+}
+
+/** After signing in: the popup's landing page, the web endpoint, or the account page. */
+function afterSignin(popup: boolean, next: string | undefined): string {
+  if (popup) return `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}`;
+  return webContinuePath(next) ?? paths.account;
 }
 
 /** The bridged issuers join form-action: browsers apply it to the form's redirect there. */
@@ -92,11 +109,12 @@ interface PendingBridge {
   codeVerifier: string;
   email: string;
   popup: boolean;
+  continue?: string;
   exp: number;
 }
 
 function decodeBridge(value: string | undefined, now: number): PendingBridge | undefined {
-  if (!value || value.length > 2048) return undefined;
+  if (!value || value.length > 3500) return undefined;
   try {
     const p = JSON.parse(
       Buffer.from(value, 'base64url').toString('utf8'),
@@ -134,6 +152,7 @@ address; type it here to sign in.</p>
 <form method="post" action="${brokerPaths.code}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 ${popupField(form.popup)}
+${continueField(form)}
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="email" required
  maxlength="${limits.maxEmailLength}" value="${form.email}" autofocus>
@@ -153,6 +172,7 @@ function codePage(req: Request, res: Response, status: number, form: Form, messa
 <form method="post" action="${brokerPaths.verify}">
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 ${popupField(form.popup)}
+${continueField(form)}
 <label for="code">Code from the mail to ${form.email}</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required
  maxlength="12" autofocus>
@@ -162,6 +182,7 @@ ${popupField(form.popup)}
 <input type="hidden" name="${CSRF_FIELD}" value="${token}">
 <input type="hidden" name="email" value="${form.email}">
 ${popupField(form.popup)}
+${continueField(form)}
 <button type="submit">Send a new code</button>
 </form>`,
   );
@@ -182,13 +203,18 @@ export function brokerRouter(deps: BrokerDeps): Router {
     const email = hint.length <= limits.maxEmailLength ? hint : '';
     const bridged = deps.bridges.has(email.slice(email.lastIndexOf('@') + 1).toLowerCase());
     const popup = queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
-    askPage(req, res, 200, { email, popup }, undefined, bridged);
+    const next = webContinuePath(queryString(req, CONTINUE_PARAM));
+    askPage(req, res, 200, { email, popup, continue: next }, undefined, bridged);
   });
 
   router.post(brokerPaths.code, htmlSecurityHeaders, formBody(), async (req, res) => {
     allowBridges(res, deps.bridges);
     const raw = (field(req, 'email') ?? '').trim().slice(0, limits.maxEmailLength);
-    const form: Form = { email: raw, popup: field(req, POPUP_PARAM) === POPUP_PARAM_VALUE };
+    const form: Form = {
+      email: raw,
+      popup: field(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
+      continue: webContinuePath(field(req, CONTINUE_PARAM)),
+    };
     if (!csrfValid(req)) return askPage(req, res, 403, form, BROKER_MESSAGES.expired);
     let email: ReturnType<typeof parseEmail>;
     try {
@@ -213,6 +239,7 @@ export function brokerRouter(deps: BrokerDeps): Router {
           ...transaction,
           email: email.address,
           popup: form.popup,
+          ...(form.continue === undefined ? {} : { continue: form.continue }),
           exp: t + BRIDGE_SECONDS * 1000,
         };
         setHostCookie(
@@ -263,7 +290,8 @@ export function brokerRouter(deps: BrokerDeps): Router {
   router.post(brokerPaths.verify, htmlSecurityHeaders, formBody(), async (req, res) => {
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
     const code = (field(req, 'code') ?? '').slice(0, 12);
-    const form: Form = { email: 'your address', popup };
+    const next = webContinuePath(field(req, CONTINUE_PARAM));
+    const form: Form = { email: 'your address', popup, continue: next };
     if (!csrfValid(req))
       return askPage(req, res, 403, { email: '', popup }, BROKER_MESSAGES.expired);
     const cookie = readCookie(req, CODE_COOKIE);
@@ -279,10 +307,7 @@ export function brokerRouter(deps: BrokerDeps): Router {
     clearHostCookie(res, CODE_COOKIE);
     await deps.sessions.start(req, res, result.email);
     deps.logger.info('broker_signin', {});
-    res.redirect(
-      303,
-      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
-    );
+    res.redirect(303, afterSignin(popup, next));
   });
   router.get(BRIDGE_CALLBACK_PATH, htmlSecurityHeaders, async (req, res) => {
     // One round trip per transaction: the cookie goes whatever happens next.
@@ -312,10 +337,7 @@ export function brokerRouter(deps: BrokerDeps): Router {
     }
     await deps.sessions.start(req, res, email);
     deps.logger.info('broker_signin', { bridge: true });
-    res.redirect(
-      303,
-      popup ? `${paths.signinDone}?${POPUP_DONE_PARAM}=${POPUP_DONE_VALUE}` : paths.account,
-    );
+    res.redirect(303, afterSignin(popup, pending.continue));
   });
   return router;
 }
