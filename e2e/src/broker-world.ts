@@ -36,6 +36,8 @@ export interface BrokerWorld {
   siteLog: RequestLog;
   site: HttpsSite;
   browser: ExtensionBrowser;
+  /** The Chromium flags of this world's names, for another browser (one without the extension). */
+  networkArgs: string[];
   mails: ReceivedMail[];
   /** The code of the last mail to `to`, read from the message as received. */
   codeFor(to: string): string;
@@ -157,8 +159,10 @@ export async function startBrokerWorld(options: BrokerWorldOptions = {}): Promis
     ...(idp ? [idp] : []),
   ];
   const restoreFetch = routeNodeFetch(named, pki);
-  const browser = await launchWithExtension(chromiumNetworkArgs(named, pki));
+  const networkArgs = chromiumNetworkArgs(named, pki);
+  const browser = await launchWithExtension(networkArgs);
   return {
+    networkArgs,
     pki,
     provider,
     broker,
