@@ -29,7 +29,15 @@ import {
 } from './helpers.ts';
 
 const BROKER = 'https://broker.test';
-const pki = makeTestPki(['smtp.test', 'plain.test', 'mail.test', 'down.test']);
+const pki = makeTestPki([
+  'smtp.test',
+  'plain.test',
+  'mail.test',
+  'down.test',
+  'hang1.test',
+  'hang2.test',
+  'hang3.test',
+]);
 const SMTP_USER = 'broker';
 const SMTP_PASS = 'smtp secret';
 
@@ -66,6 +74,7 @@ async function domainRoute(_method: string, url: URL): Promise<[number, unknown]
     return [200, createJrd(email, 'https://mail.test/.well-known/bsso-provider')];
   }
   if (email.domain === 'down.test') return [503, { error: 'provider_unavailable' }];
+  if (email.domain.startsWith('hang')) return new Promise(() => {}); // never answers
   throw new BssoError('not_found'); // plain.test: 404, names no provider
 }
 
@@ -82,7 +91,14 @@ function brokerOptions(extra: Partial<BrokerOptions> = {}): BrokerOptions {
     from: 'BSSO broker <no-reply@broker.test>',
     network: testNetwork({
       ca: pki.caPem,
-      hosts: { 'plain.test': port, 'mail.test': port, 'down.test': port },
+      hosts: {
+        'plain.test': port,
+        'mail.test': port,
+        'down.test': port,
+        'hang1.test': port,
+        'hang2.test': port,
+        'hang3.test': port,
+      },
     }),
     ...extra,
   };
@@ -424,6 +440,33 @@ describe('broker mode', () => {
         await removeDir(p.dataDir);
       }
     });
+  });
+
+  it('bounds its own discoveries: a flood of hanging domains gets "try again" at once', async () => {
+    const p = await startBroker({ discoveryConcurrency: 2, discoveryTimeoutMs: 1000 });
+    try {
+      const sent = mails.length;
+      const asked = () => domainHits.filter((h) => h.includes('webfinger')).length;
+      const baseline = asked();
+      const hanging = [
+        askCode(new Browser(p.base), 'a@hang1.test'),
+        askCode(new Browser(p.base), 'b@hang2.test'),
+      ];
+      // Both look-ups are in flight once both hang at the domain's server.
+      while (asked() < baseline + 2) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const before = domainHits.length;
+      const third = await askCode(new Browser(p.base), 'c@hang3.test');
+      assert.equal(third.res.status, 503);
+      assert.ok(third.text.includes(BROKER_MESSAGES.checkFailed));
+      assert.equal(domainHits.length, before, 'no request for the third domain');
+      for (const r of await Promise.all(hanging)) assert.equal(r.res.status, 503);
+      assert.equal(mails.length, sent, 'no mail');
+    } finally {
+      await p.stop();
+      await removeDir(p.dataDir);
+    }
   });
 
   it('says so when the mail server is down, and nothing is lost', async () => {

@@ -37,6 +37,8 @@ export interface BrokerOptions {
   network?: PublicNetworkOptions;
   /** Budget of the broker's discovery of a domain, in ms; default 5000. */
   discoveryTimeoutMs?: number;
+  /** Discoveries of domains in flight at once; more fail at once. Default 8. */
+  discoveryConcurrency?: number;
   /**
    * Domains whose users sign in through the domain's own OpenID provider instead of a mailed
    * code, e.g. { 'gmail.com': { issuer: 'https://accounts.google.com', clientId, clientSecret } }.
@@ -82,6 +84,7 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
     codesPerDomain: count('codesPerDomain', options.codesPerDomain, 100),
     network: options.network ?? {},
     discoveryTimeoutMs: count('discoveryTimeoutMs', options.discoveryTimeoutMs, 5000),
+    discoveryConcurrency: count('discoveryConcurrency', options.discoveryConcurrency, 8),
     bridges: resolveBridges(options.bridges),
   };
 }
