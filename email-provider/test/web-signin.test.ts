@@ -337,6 +337,36 @@ describe('web endpoint', () => {
   });
 });
 
+describe('web endpoint bodies', () => {
+  it('answers a body too large or not decodable with a page and its code, never JSON or a POST', async () => {
+    const p = await startProvider();
+    try {
+      const b = new Browser(p.base);
+      const huge = await b.fetch('/bsso/web', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `a=${'x'.repeat(100_000)}`,
+      });
+      assert.equal(huge.status, 413);
+      assert.match(huge.headers.get('content-type') ?? '', /text\/html/);
+      const page = await huge.text();
+      assert.equal(codeOf(page), 'payload_too_large');
+      assertNoPost(page);
+      const charset = await b.fetch('/bsso/web', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-7' },
+        body: 'a=b',
+      });
+      assert.ok(charset.status >= 400 && charset.status < 500);
+      assert.match(charset.headers.get('content-type') ?? '', /text\/html/);
+      assertNoPost(await charset.text());
+    } finally {
+      await p.stop();
+      await removeDir(p.dataDir);
+    }
+  });
+});
+
 describe('web endpoint limits', () => {
   it('counts requests per client: over the limit, a rate_limited page and no POST', async () => {
     const p = await startProvider({ assertionsPerClientPerMinute: 3 });

@@ -173,7 +173,20 @@ export function webSigninRouter(ctx: ProviderContext): Router {
     }
   });
 
-  router.post(paths.web, htmlSecurityHeaders, formBody(), async (req, res) => {
+  // A body the form parser refuses (too large, not decodable) is a refusal page too.
+  const parseForm = formBody();
+  const readForm = (req: Request, res: Response, next: (err?: unknown) => void) => {
+    parseForm(req, res, (err?: unknown) => {
+      if (err === undefined) return next();
+      const type = (err as { type?: unknown }).type;
+      refuse(
+        res,
+        new BssoError(type === 'entity.too.large' ? 'payload_too_large' : 'invalid_request'),
+      );
+    });
+  };
+
+  router.post(paths.web, htmlSecurityHeaders, readForm, async (req, res) => {
     try {
       await limitClient(ctx, req);
       if (!csrfValid(req)) throw new BssoError('invalid_request', 'The form has expired.');
