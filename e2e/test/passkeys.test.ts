@@ -2,7 +2,8 @@
 // virtual authenticator (CDP WebAuthn domain), the real extension and real HTTPS: a passkey
 // registered on the account page, then every password sign-in of the account needs it, at
 // the provider's page and in the extension's popup; a wrong password never reaches the
-// passkey step; without the authenticator the sign-in fails like any failure, with no session.
+// passkey step; without the authenticator the sign-in fails like any failure, with no session;
+// the passkey alone (discoverable, user verified) also signs in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CDPSession, Page } from 'playwright';
@@ -93,6 +94,17 @@ describe('passkeys as the second factor of a built-in account', () => {
     await page.getByText(`Signed in as ${ALICE.email}.`).waitFor();
     const counter = (await credentials(authenticator))[0]?.signCount ?? 0;
     assert.ok(counter > (saved[0]?.signCount ?? 0), 'the authenticator counted the signature');
+  });
+
+  test('a passkey alone signs in from the sign-in page (the authenticator verified the user)', async () => {
+    await signOutAtProvider(page);
+    assert.equal((await credentials(authenticator))[0]?.isResidentCredential, true);
+    await page.goto('https://mail.test/signin');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('heading', { name: 'Sign in with a passkey' }).waitFor();
+    await page.getByRole('button', { name: 'Use passkey' }).click();
+    await page.waitForURL('https://mail.test/account');
+    await page.getByText(`Signed in as ${ALICE.email}.`).waitFor();
   });
 
   test('a wrong password never reaches the passkey step', async () => {

@@ -151,6 +151,38 @@ describe('passkey pages', () => {
     );
   });
 
+  it('a passkey alone signs in from the sign-in page’s button (popup and all)', async () => {
+    const browser = new Browser(running.base);
+    const signin = await (await browser.fetch('/signin?popup=1')).text();
+    assert.match(signin, /action="\/signin\/passkey\/start"/);
+    assert.match(signin, />Use a passkey</);
+    const csrf_token = await csrfOf(signin);
+    assert.equal((await browser.postForm('/signin/passkey/start', { popup: '1' })).status, 403);
+    const started = await browser.postForm('/signin/passkey/start', { csrf_token, popup: '1' });
+    assert.equal(started.status, 200);
+    const page = await started.text();
+    assert.match(page, /Sign in with a passkey/);
+    const options = pageOptions<PublicKeyCredentialRequestOptionsJSON>(page);
+    assert.equal(options.userVerification, 'required');
+    const done = await secondFactor(browser, page, authenticator.get(options, ISSUER));
+    assert.equal(done.status, 303);
+    assert.equal(done.headers.get('location'), '/signin/done?bsso_popup=done');
+    assert.ok(setCookieNames(done).includes(SESSION_COOKIE));
+    // Without user verification: the generic failure, no session.
+    const other = new Browser(running.base);
+    const again = await other.postForm('/signin/passkey/start', {
+      csrf_token: await other.csrf(),
+    });
+    const unverifiedPage = await again.text();
+    const unverified = await secondFactor(
+      other,
+      unverifiedPage,
+      authenticator.get(pageOptions(unverifiedPage), ISSUER, { userVerified: false }),
+    );
+    assert.equal(unverified.status, 401);
+    assert.equal(setCookieNames(unverified).includes(SESSION_COOKIE), false);
+  });
+
   it('from the popup, the passkey leads to the popup landing page', async () => {
     const browser = new Browser(running.base);
     const { page } = await passwordStep(browser, ALICE, { popup: '1' });
@@ -319,7 +351,9 @@ describe('passkey pages with an external account back-end', () => {
     try {
       const browser = new Browser(running.base);
       const csrf_token = await browser.csrf();
-      for (const path of ['/account/passkeys/new', '/account/passkeys', '/signin/passkey']) {
+      assert.doesNotMatch(await (await browser.fetch('/signin')).text(), /passkey/i);
+      const paths = ['/account/passkeys/new', '/account/passkeys', '/signin/passkey'];
+      for (const path of [...paths, '/signin/passkey/start']) {
         assert.equal((await browser.postForm(path, { csrf_token })).status, 404, path);
       }
     } finally {

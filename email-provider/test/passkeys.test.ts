@@ -2,6 +2,7 @@
 // session or browser, short-lived and used once, with an injected clock. Real SQLite stores;
 // the browser side and the signatures are tested in Chromium (e2e/test/passkeys.test.ts).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAccountService } from '../src/accounts.ts';
@@ -247,6 +248,47 @@ describe('passkey ceremonies', () => {
         (await p.finishSignin(next.browserId, authenticator.get(next.options, ISSUER))).popup,
         true,
       );
+    });
+
+    it('a passkey alone signs in its account, only if it verified the user and names its user', async () => {
+      const p = passkeys();
+      const start = () => p.startPasskeySignin({ popup: false });
+      const first = await start();
+      assert.equal(first.options.userVerification, 'required');
+      assert.equal((first.options.allowCredentials ?? []).length, 0, 'the authenticator chooses');
+      const handle = Buffer.from(
+        createHash('sha256').update(`${ISSUER}\n${DAVE.email}`).digest(),
+      ).toString('base64url');
+      const signedIn = await p.finishSignin(
+        first.browserId,
+        authenticator.get(first.options, ISSUER, { userHandle: handle }),
+      );
+      assert.deepEqual(signedIn, { email: DAVE.email, popup: false });
+      const unverified = await start();
+      await refused(
+        p.finishSignin(
+          unverified.browserId,
+          authenticator.get(unverified.options, ISSUER, { userVerified: false }),
+        ),
+        'verification_failed',
+      );
+      const otherUser = await start();
+      await refused(
+        p.finishSignin(
+          otherUser.browserId,
+          authenticator.get(otherUser.options, ISSUER, { userHandle: 'c29tZW9uZQ' }),
+        ),
+        'unknown_credential',
+      );
+      // Without a password, user verification is what stands for it; as a second factor it is
+      // only preferred.
+      const second = await p.startSignin(DAVE.email, { popup: false });
+      assert.ok(second);
+      const ok = await p.finishSignin(
+        second.browserId,
+        authenticator.get(second.options, ISSUER, { userVerified: false }),
+      );
+      assert.equal(ok.email, DAVE.email);
     });
   });
 });

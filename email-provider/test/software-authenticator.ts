@@ -107,9 +107,15 @@ export class SoftwareAuthenticator {
   }
 
   /** The answer to navigator.credentials.get(); the counter moves on first unless told. */
-  get(options: RequestOptions, origin: string, o: { keepCounter?: boolean } = {}): string {
+  get(
+    options: RequestOptions,
+    origin: string,
+    o: { keepCounter?: boolean; userVerified?: boolean; userHandle?: string } = {},
+  ): string {
     if (!o.keepCounter) this.counter += 1;
-    const authData = this.authData(options.rpId ?? new URL(origin).hostname, 0x05);
+    // User present (0x01), and verified (0x04) unless told otherwise.
+    const flags = o.userVerified === false ? 0x01 : 0x05;
+    const authData = this.authData(options.rpId ?? new URL(origin).hostname, flags);
     const clientData = JSON.stringify({
       type: 'webauthn.get',
       challenge: options.challenge,
@@ -124,7 +130,7 @@ export class SoftwareAuthenticator {
         clientDataJSON: b64(clientData),
         authenticatorData: b64(authData),
         signature: b64(signature),
-        userHandle: null,
+        userHandle: o.userHandle ?? null,
       },
     });
   }

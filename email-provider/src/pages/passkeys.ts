@@ -10,7 +10,7 @@
 //   generic sign-in failure and counts as a failure in the sign-in throttles.
 // Every form is CSRF-protected; passkeys are for built-in accounts only (other back-ends keep
 // their own second factors).
-import { POPUP_DONE_PARAM, POPUP_DONE_VALUE } from '@bsso/protocol';
+import { POPUP_DONE_PARAM, POPUP_DONE_VALUE, POPUP_PARAM, POPUP_PARAM_VALUE } from '@bsso/protocol';
 import { clientKey } from '@bsso/protocol/client-address';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
@@ -26,7 +26,14 @@ import type { PasskeyRecord } from '../storage/types.ts';
 import { field, formBody } from './forms.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
 import { PASSKEY_SCRIPT } from './passkeys-script.ts';
-import { FORM_EXPIRED, renderSignin, SIGNIN_FAILED, SIGNIN_THROTTLED } from './signin-page.ts';
+import {
+  CONTINUE_PARAM,
+  FORM_EXPIRED,
+  renderSignin,
+  SIGNIN_FAILED,
+  SIGNIN_THROTTLED,
+} from './signin-page.ts';
+import { webContinuePath } from './web-signin.ts';
 
 export { passkeyPaths };
 
@@ -78,7 +85,7 @@ export function renderPasskeySection(
 </form></td></tr>`;
   });
   return html`<h2>Passkeys</h2>
-<p>With a passkey, signing in needs your password and the passkey.</p>
+<p>With a passkey, signing in needs your password and then the passkey, or the passkey alone if it checks it is you (a PIN, a fingerprint).</p>
 ${
   keys.length === 0
     ? html`<p>No passkeys.</p>`
@@ -123,18 +130,32 @@ export function passkeySecondFactor(ctx: ProviderContext) {
   };
 }
 
-function renderSecondFactor(req: Request, res: Response, email: string, pending: PendingSignin) {
+/**
+ * The passkey page of a pending sign-in: the second factor after the right password (with
+ * the account), or a sign-in with a passkey alone (without).
+ */
+function renderSecondFactor(
+  req: Request,
+  res: Response,
+  email: string | undefined,
+  pending: PendingSignin,
+) {
   setHostCookie(res, PASSKEY_SIGNIN_COOKIE, pending.browserId, {
     sameSite: 'Strict',
     maxAge: Math.floor(CEREMONY_MS / 1000),
   });
   const token = csrfToken(req, res);
+  const title = email === undefined ? 'Sign in with a passkey' : 'Confirm with your passkey';
   sendPage(
     res,
     200,
-    'Confirm with your passkey',
-    html`<h1>Confirm with your passkey</h1>
-<p>Your password was right. To finish signing in as <strong>${email}</strong>, use your passkey.</p>
+    title,
+    html`<h1>${title}</h1>
+${
+  email === undefined
+    ? html`<p>Choose your passkey for this provider when your browser asks.</p>`
+    : html`<p>Your password was right. To finish signing in as <strong>${email}</strong>, use your passkey.</p>`
+}
 ${ceremonyForm(
   res,
   token,
@@ -231,6 +252,35 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
     res.redirect(303, paths.account);
   });
 
+  // A sign-in with a passkey alone: the passkey names the account and verifies the user.
+  router.post(passkeyPaths.signinStart, htmlSecurityHeaders, formBody(), async (req, res) => {
+    const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
+    const next = webContinuePath(field(req, CONTINUE_PARAM));
+    const page = (status: number, error: string) =>
+      renderSignin(req, res, status, {
+        email: '',
+        popup,
+        continue: next,
+        error,
+        signupEnabled: config.signupEnabled,
+        passkeys: true,
+      });
+    if (!csrfValid(req)) {
+      page(403, FORM_EXPIRED);
+      return;
+    }
+    if (!(await limiters.signinClient.allowed(clientKey(req.ip), config.now()))) {
+      config.logger.warn('signin_throttled', { slowedDown: false });
+      page(429, SIGNIN_THROTTLED);
+      return;
+    }
+    const pending = await passkeys.startPasskeySignin({
+      popup,
+      ...(next === undefined ? {} : { continue: next }),
+    });
+    renderSecondFactor(req, res, undefined, pending);
+  });
+
   router.post(passkeyPaths.signin, htmlSecurityHeaders, formBody(), async (req, res) => {
     const now = config.now();
     const ipKey = clientKey(req.ip);
@@ -244,6 +294,7 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
         continue: again?.continue,
         error,
         signupEnabled: config.signupEnabled,
+        passkeys: true,
       });
     };
     if (!csrfValid(req)) {

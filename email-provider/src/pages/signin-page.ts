@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { CSRF_FIELD, csrfToken } from '../http/csrf.ts';
 import { paths } from '../paths.ts';
 import { html, SafeHtml, sendPage } from './html.ts';
+import { passkeySigninButton } from './passkey-button.ts';
 
 /** Query parameter and form field naming the web endpoint to go on to (pages/web-signin.ts). */
 export const CONTINUE_PARAM = 'continue';
@@ -22,6 +23,8 @@ interface SigninForm {
   continue?: string | undefined;
   error?: string;
   signupEnabled: boolean;
+  /** Offer "Use a passkey" (built-in accounts; pages/passkey-button.ts). */
+  passkeys?: boolean;
   /**
    * The upstream OpenID provider: a button to sign in there instead of the form. Its origin
    * joins the page's form-action, which browsers also apply to the form's redirect there.
@@ -58,6 +61,7 @@ ${form.continue === undefined ? '' : html`<input type="hidden" name="${CONTINUE_
   maxlength="1024"${described}${focusPassword ? new SafeHtml(' autofocus') : ''}>
 <button type="submit">Sign in</button>
 </form>
+${form.passkeys ? passkeySigninButton(token, form) : ''}
 ${form.signupEnabled ? html`<p><a href="${paths.signup}">Create an account</a></p>` : ''}`,
   );
 }

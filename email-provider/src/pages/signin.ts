@@ -63,6 +63,7 @@ export function signinRouter(ctx: ProviderContext): Router {
       popup: queryString(req, POPUP_PARAM) === POPUP_PARAM_VALUE,
       continue: webContinuePath(queryString(req, CONTINUE_PARAM)),
       signupEnabled: config.signupEnabled,
+      passkeys: backend.type === 'builtin',
       upstream,
     });
   });
@@ -73,7 +74,14 @@ export function signinRouter(ctx: ProviderContext): Router {
     const popup = field(req, POPUP_PARAM) === POPUP_PARAM_VALUE;
     // Only the provider's own web endpoint (the web flow), never anywhere else.
     const next = webContinuePath(field(req, CONTINUE_PARAM));
-    const form = { email, popup, continue: next, signupEnabled: config.signupEnabled, upstream };
+    const form = {
+      email,
+      popup,
+      continue: next,
+      signupEnabled: config.signupEnabled,
+      passkeys: backend.type === 'builtin',
+      upstream,
+    };
     if (!csrfValid(req)) {
       renderSignin(req, res, 403, { ...form, error: FORM_EXPIRED });
       return;

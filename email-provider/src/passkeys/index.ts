@@ -45,6 +45,13 @@ export interface SessionRef {
   idHash: string;
 }
 
+/** Who signs in, and where the sign-in goes on. */
+export interface SignedIn {
+  email: string;
+  popup: boolean;
+  continue?: string;
+}
+
 export interface PendingSignin {
   /** The random id for the browser's cookie; the store keeps only its hash. */
   browserId: string;
@@ -62,8 +69,10 @@ export interface Passkeys {
     email: string,
     next: Pick<SigninState, 'popup' | 'continue'>,
   ): Promise<PendingSignin | undefined>;
+  /** A sign-in with a passkey alone (discoverable, user verification required). */
+  startPasskeySignin(next: Pick<SigninState, 'popup' | 'continue'>): Promise<PendingSignin>;
   /** Verifies the assertion for the browser's pending sign-in; the account to sign in. */
-  finishSignin(browserId: string, responseText: string): Promise<SigninState>;
+  finishSignin(browserId: string, responseText: string): Promise<SignedIn>;
 }
 
 /**
@@ -71,6 +80,8 @@ export interface Passkeys {
  * runtime for experimental algorithms (Node warns on each probe).
  */
 const ALGORITHMS = [-8, -7, -257];
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 /** The authenticator's user handle: stable per account, and not the address itself. */
 function userId(issuer: string, email: string): Uint8Array<ArrayBuffer> {
@@ -170,13 +181,26 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
       return { browserId, options: request };
     },
 
+    async startPasskeySignin(next) {
+      // No list of credentials: the authenticator offers the user its passkeys for this RP.
+      const request = await generateAuthenticationOptions({
+        rpID,
+        userVerification: 'required',
+        timeout,
+      });
+      const browserId = randomBytes(32).toString('base64url');
+      const state: SigninState = { kind: 'signin', challenge: request.challenge, ...next };
+      await putState(stores.ceremonies, signinKey(browserId), state, now());
+      return { browserId, options: request };
+    },
+
     async finishSignin(browserId, responseText) {
       const state = await takeState(stores.ceremonies, signinKey(browserId), 'signin', now());
       try {
         return await verifySignin(state, responseText);
       } catch (err) {
         if (err instanceof PasskeyError) {
-          err.account = state.email;
+          if (state.email !== undefined) err.account = state.email;
           err.popup = state.popup;
           if (state.continue !== undefined) err.continue = state.continue;
         }
@@ -185,10 +209,18 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
     },
   };
 
-  async function verifySignin(state: SigninState, responseText: string): Promise<SigninState> {
+  async function verifySignin(state: SigninState, responseText: string): Promise<SignedIn> {
     const response = parseAuthenticationResponse(responseText);
     const key = await stores.passkeys.find(response.id);
-    if (!key || key.email !== state.email) {
+    // The second factor: one of the account's own passkeys. A passkey alone: any passkey,
+    // whose user handle (when the authenticator sends one) is its account's.
+    const alone = state.email === undefined;
+    const handle = response.response.userHandle;
+    if (
+      !key ||
+      (!alone && key.email !== state.email) ||
+      (alone && handle !== undefined && handle !== b64url(userId(issuer, key.email)))
+    ) {
       throw new PasskeyError('unknown_credential', 'This passkey is not one of the account.');
     }
     let verified = false;
@@ -205,7 +237,8 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
           counter: key.counter,
           transports: knownTransports(key.transports),
         },
-        requireUserVerification: false,
+        // Alone, the passkey is both factors: it must have verified the user (PIN, biometrics).
+        requireUserVerification: alone,
       });
       verified = result.verified;
       newCounter = result.authenticationInfo.newCounter;
@@ -220,6 +253,10 @@ export function createPasskeys(options: PasskeyOptions): Passkeys {
     if (!(await stores.passkeys.updateCounter(key.id, key.counter, newCounter))) {
       throw new PasskeyError('counter_replayed', 'The passkey answer was used already.');
     }
-    return state;
+    return {
+      email: key.email,
+      popup: state.popup,
+      ...(state.continue === undefined ? {} : { continue: state.continue }),
+    };
   }
 }

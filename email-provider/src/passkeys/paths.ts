@@ -6,6 +6,8 @@ export const passkeyPaths = {
   register: '/account/passkeys',
   /** POST: removes one of the account's passkeys. */
   remove: '/account/passkeys/remove',
-  /** POST: the second factor's answer; a session on success. */
+  /** POST: starts a sign-in with a passkey alone (the sign-in page's passkey button). */
+  signinStart: '/signin/passkey/start',
+  /** POST: the passkey's answer (second factor or alone); a session on success. */
   signin: '/signin/passkey',
 } as const;

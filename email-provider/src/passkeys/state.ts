@@ -18,7 +18,11 @@ export interface RegistrationState {
 
 export interface SigninState {
   kind: 'signin';
-  email: string;
+  /**
+   * The account whose password was right (the second factor); absent for a sign-in with a
+   * passkey alone, where the passkey names the account and must have verified the user.
+   */
+  email?: string;
   challenge: string;
   /** Where the sign-in goes on after the second factor (pages/signin.ts). */
   popup: boolean;
