@@ -315,7 +315,7 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
       await limiters.signinPair.reset(pair);
       await limiters.signinKnown.fail(pair, now);
       await ctx.sessions.start(req, res, state.email);
-      config.logger.info('signin', { second_factor: 'passkey' });
+      config.logger.info('signin', { method: 'passkey' });
       res.redirect(
         303,
         state.popup
@@ -332,7 +332,7 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
         await limiters.signinAccount.fail(err.account, now);
       }
       const reason = field(req, 'cancel') === '1' ? 'cancelled' : err.code;
-      config.logger.info('signin_failed', { second_factor: 'passkey', reason });
+      config.logger.info('signin_failed', { method: 'passkey', reason });
       page(401, SIGNIN_FAILED, err);
     }
   });
