@@ -4,14 +4,21 @@
 // email of a served domain. Unverified, foreign, tampered, replayed or unbound callbacks
 // get the generic page and no session; an upstream that is away gives "try again later".
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CookieJar, freePort, hasOpenssl, makeTestPki, skipUnlessCi } from '@bsso/protocol/testing';
-import Provider, { type OidcContext } from 'oidc-provider';
+import {
+  CookieJar,
+  createTestIdp,
+  freePort,
+  hasOpenssl,
+  makeTestPki,
+  skipUnlessCi,
+  type TestIdp,
+} from '@bsso/protocol/testing';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createJsonLogger, SESSION_COOKIE } from '../src/index.ts';
 import { UPSTREAM_COOKIE } from '../src/pages/signin-upstream.ts';
@@ -39,7 +46,7 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
   let agent: Agent;
   let p: Running;
   /** Who the upstream signs in at its next login interaction. */
-  let nextUser = 'alice';
+  let idp: TestIdp;
   const running: Running[] = [];
   /** Why the provider refused, from its log (the user sees one message for all). */
   const events: { event: string; reason?: string }[] = [];
@@ -55,51 +62,15 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
     op = createServer({ cert: pki.certPem, key: pki.keyPem });
     await new Promise<void>((resolve) => op.listen(0, '127.0.0.1', resolve));
     issuer = `https://localhost:${(op.address() as AddressInfo).port}`;
-    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-      format: 'jwk',
+    idp = createTestIdp({
+      issuer,
+      users: USERS,
+      redirectUris: [CALLBACK],
+      clientId: CLIENT_ID,
+      clientSecret: secret,
+      nextUser: 'alice',
     });
-    const oidc = new Provider(issuer, {
-      clients: [
-        {
-          client_id: CLIENT_ID,
-          client_secret: secret,
-          redirect_uris: [CALLBACK],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
-      jwks: { keys: [{ ...jwk, kid: 'test', alg: 'RS256', use: 'sig' }] },
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-      findAccount: async (_ctx: unknown, id: string) => ({
-        accountId: id,
-        claims: async () => ({ sub: id, ...USERS[id] }),
-      }),
-      features: { devInteractions: { enabled: false } },
-      interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
-      loadExistingGrant: async (ctx: OidcContext) => {
-        const { oidc: o } = ctx;
-        const grantId = o.result?.consent?.grantId ?? o.session.grantIdFor(o.client.clientId);
-        if (grantId) return o.provider.Grant.find(grantId);
-        const grant = new o.provider.Grant({
-          clientId: o.client.clientId,
-          accountId: o.session.accountId,
-        });
-        grant.addOIDCScope('openid email');
-        await grant.save();
-        return grant;
-      },
-    });
-    const callback = oidc.callback();
-    op.on('request', (req, res) => {
-      if (req.url?.startsWith('/interaction/')) {
-        oidc
-          .interactionFinished(req, res, { login: { accountId: nextUser } }, {})
-          .catch(() => res.writeHead(500).end());
-        return;
-      }
-      callback(req, res);
-    });
+    op.on('request', idp.handler);
     p = await startProvider({
       logger: createJsonLogger((line) => {
         events.push(JSON.parse(line) as { event: string; reason?: string });
@@ -146,7 +117,7 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
 
   /** Button, upstream round trip, back at the callback: the callback's answer. */
   async function roundTrip(b: Browser, user: string, extra: Record<string, string> = {}) {
-    nextUser = user;
+    idp.nextUser = user;
     const csrf_token = await b.csrf();
     const started = await b.postForm('/signin/upstream', { csrf_token, ...extra });
     assert.equal(started.status, 303);
@@ -184,7 +155,7 @@ describe('OpenID Connect upstream account back-end (real oidc-provider)', { skip
     }
     const set = started.headers.getSetCookie().find((c) => c.startsWith(UPSTREAM_COOKIE));
     assert.match(set ?? '', /; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=600/);
-    nextUser = 'alice';
+    idp.nextUser = 'alice';
     const back = await atUpstream(authorize.href);
     const res = await b.fetch(back.pathname + back.search);
     assert.equal(res.status, 303);

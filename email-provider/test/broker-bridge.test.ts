@@ -3,13 +3,19 @@
 // real local oidc-provider over HTTPS) and accepts only an ID token whose email is the
 // address asked for, verified, in the bridged domain. No mail is sent for it.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { BssoError, decodeAssertion } from '@bsso/protocol';
-import { CookieJar, jsonListener, makeTestPki, testNetwork } from '@bsso/protocol/testing';
-import Provider, { type OidcContext } from 'oidc-provider';
+import {
+  CookieJar,
+  createTestIdp,
+  jsonListener,
+  makeTestPki,
+  type TestIdp,
+  testNetwork,
+} from '@bsso/protocol/testing';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { BROKER_MESSAGES, brokerPaths, SESSION_COOKIE } from '../src/index.ts';
 import { AUDIENCE, Browser, nonce, type Running, removeDir, startProvider } from './helpers.ts';
@@ -32,58 +38,22 @@ describe('broker bridging through a real OpenID provider', () => {
   let op: Server;
   let domains: Server;
   let p: Running;
-  let nextUser = 'bob';
+  let idp: TestIdp;
 
   before(async () => {
     const secret = randomBytes(32).toString('base64url');
     op = createServer({ cert: pki.certPem, key: pki.keyPem });
     await new Promise<void>((resolve) => op.listen(0, '127.0.0.1', resolve));
     const issuer = `https://localhost:${(op.address() as AddressInfo).port}`;
-    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-      format: 'jwk',
+    idp = createTestIdp({
+      issuer,
+      users: USERS,
+      redirectUris: [CALLBACK],
+      clientId: CLIENT_ID,
+      clientSecret: secret,
+      nextUser: 'bob',
     });
-    const oidc = new Provider(issuer, {
-      clients: [
-        {
-          client_id: CLIENT_ID,
-          client_secret: secret,
-          redirect_uris: [CALLBACK],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
-      jwks: { keys: [{ ...jwk, kid: 'test', alg: 'RS256', use: 'sig' }] },
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-      findAccount: async (_ctx: unknown, id: string) => ({
-        accountId: id,
-        claims: async () => ({ sub: id, ...USERS[id] }),
-      }),
-      features: { devInteractions: { enabled: false } },
-      interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
-      loadExistingGrant: async (ctx: OidcContext) => {
-        const { oidc: o } = ctx;
-        const grantId = o.result?.consent?.grantId ?? o.session.grantIdFor(o.client.clientId);
-        if (grantId) return o.provider.Grant.find(grantId);
-        const grant = new o.provider.Grant({
-          clientId: o.client.clientId,
-          accountId: o.session.accountId,
-        });
-        grant.addOIDCScope('openid email');
-        await grant.save();
-        return grant;
-      },
-    });
-    const callback = oidc.callback();
-    op.on('request', (req, res) => {
-      if (req.url?.startsWith('/interaction/')) {
-        oidc
-          .interactionFinished(req, res, { login: { accountId: nextUser } }, {})
-          .catch(() => res.writeHead(500).end());
-        return;
-      }
-      callback(req, res);
-    });
+    op.on('request', idp.handler);
     // corp.test names no provider: its WebFinger answers 404.
     domains = createServer(
       { cert: pki.certPem, key: pki.keyPem },
@@ -140,7 +110,7 @@ describe('broker bridging through a real OpenID provider', () => {
   }
 
   async function roundTrip(b: Browser, email: string, user: string) {
-    nextUser = user;
+    idp.nextUser = user;
     const csrf_token = await b.csrf(`/signin?login_hint=${encodeURIComponent(email)}`);
     const started = await b.postForm(brokerPaths.code, { csrf_token, email, popup: '1' });
     assert.equal(started.status, 303);
@@ -188,7 +158,7 @@ describe('broker bridging through a real OpenID provider', () => {
   }
 
   it('refuses a callback in a browser that did not start the round trip', async () => {
-    nextUser = 'bob';
+    idp.nextUser = 'bob';
     const starter = new Browser(p.base);
     const csrf_token = await starter.csrf();
     const started = await starter.postForm(brokerPaths.code, {

@@ -4,6 +4,7 @@
 export { isCi, skipUnlessCi } from './ci.ts';
 export { CookieJar, type CookieJarOptions } from './cookies.ts';
 export { type Dovecot, type DovecotOptions, dovecotMissing, startDovecot } from './dovecot.ts';
+export { createTestIdp, type TestIdp, type TestIdpOptions } from './idp.ts';
 export { type JsonRoute, jsonListener } from './json-listener.ts';
 export {
   createRoutingAgent,
