@@ -1,7 +1,8 @@
 // The provider's URL paths; the configuration document names the protocol ones.
+import { PROVIDER_CONFIG_PATH } from '@bsso/protocol';
 export const paths = {
   webfinger: '/.well-known/webfinger',
-  configuration: '/.well-known/bsso-provider',
+  configuration: PROVIDER_CONFIG_PATH,
   assertion: '/bsso/assertion',
   association: '/bsso/association',
   verification: '/bsso/verify',

@@ -15,6 +15,9 @@ export const WEBFINGER_REL = 'https://bsso.dev/rel/provider';
  * alike for every address of a domain (protocol-spec.md#discovery), so any address would do.
  */
 export const DOMAIN_PROBE_LOCAL_PART = 'bsso-site-discovery';
+
+/** Path of the configuration document under an issuer: RECOMMENDED, and where a fallback broker's is read. */
+export const PROVIDER_CONFIG_PATH = '/.well-known/bsso-provider';
 /** Media type of a WebFinger answer (RFC 7033 §10.2). */
 export const JRD_CONTENT_TYPE = 'application/jrd+json';
 

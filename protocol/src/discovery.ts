@@ -1,7 +1,13 @@
 // Discovery: email domain -> WebFinger -> provider configuration (protocol-spec.md#discovery).
 import WebFinger from 'webfinger.js';
 import * as z from 'zod';
-import { BSSO_VERSION, JRD_CONTENT_TYPE, limits, WEBFINGER_REL } from './constants.ts';
+import {
+  BSSO_VERSION,
+  JRD_CONTENT_TYPE,
+  limits,
+  PROVIDER_CONFIG_PATH,
+  WEBFINGER_REL,
+} from './constants.ts';
 import { type EmailAddress, parseEmail } from './email.ts';
 import { BssoError } from './errors.ts';
 import { type FetchLike, requestJson } from './http.ts';
@@ -250,4 +256,28 @@ export async function discoverProvider(
     );
   }
   return { email, config: parseProviderConfig(answer.body, configUrl, options) };
+}
+
+/**
+ * The configuration of a provider known by its issuer rather than by an address's domain (a
+ * fallback broker, protocol-spec.md#fallback): read from `PROVIDER_CONFIG_PATH` under the
+ * issuer, with the transport's caps, and checked like any configuration document.
+ */
+export async function fetchIssuerConfig(
+  issuer: string,
+  options: { fetch?: FetchLike; timeoutMs?: number } & UrlPolicy = {},
+): Promise<ProviderConfig> {
+  const url = `${issuer}${PROVIDER_CONFIG_PATH}`;
+  const answer = await requestJson(url, {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxBytes: limits.maxDocumentBytes,
+  });
+  if (answer.status !== 200) {
+    throw new BssoError(
+      'discovery_failed',
+      `The configuration of ${issuer} answered ${answer.status}.`,
+    );
+  }
+  return parseProviderConfig(answer.body, url, options);
 }

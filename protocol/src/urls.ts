@@ -37,6 +37,19 @@ export function parseSecureUrl(input: unknown, policy: UrlPolicy = {}): URL {
   return url;
 }
 
+/**
+ * An origin given as configuration or input where a bare origin is required (a fallback
+ * broker's issuer): a secure URL that serializes to exactly itself as an origin, or
+ * `insecure_url` / `invalid_request`.
+ */
+export function parseBareOrigin(input: unknown, policy: UrlPolicy = {}): string {
+  const url = parseSecureUrl(input, policy);
+  if (input !== url.origin) {
+    throw new BssoError('invalid_request', 'A bare origin is required (no path, no slash).');
+  }
+  return url.origin;
+}
+
 /** Requires `url` to be on `origin` exactly (scheme, host and port). */
 export function requireSameOrigin(url: URL, origin: string): void {
   if (url.origin !== origin) {

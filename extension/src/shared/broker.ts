@@ -5,27 +5,17 @@
 import {
   BssoError,
   type FetchLike,
-  limits,
+  fetchIssuerConfig,
   type ProviderConfig,
-  parseProviderConfig,
-  parseSecureUrl,
-  requestJson,
+  parseBareOrigin,
 } from '@bsso/protocol';
 import type { StorageAreaLike } from './storage.ts';
 
 /** storage.local key of the broker's issuer (a bare https origin). */
 export const BROKER_KEY = 'fallbackBroker';
-/** Where a broker's configuration is read. */
-export const BROKER_CONFIG_PATH = '/.well-known/bsso-provider';
 
 /** A bare https origin, or throws `insecure_url` / `invalid_request`. */
-export function parseBrokerOrigin(value: unknown): string {
-  const url = parseSecureUrl(value);
-  if (value !== url.origin) {
-    throw new BssoError('invalid_request', 'The broker must be a bare https origin.');
-  }
-  return url.origin;
-}
+export const parseBrokerOrigin = (value: unknown): string => parseBareOrigin(value);
 
 export async function readBroker(area: StorageAreaLike): Promise<string | undefined> {
   const value = (await area.get(BROKER_KEY))[BROKER_KEY];
@@ -91,16 +81,11 @@ export function withBrokerFallback(
       if (!(err instanceof BssoError) || err.code !== 'no_provider') throw err;
       const broker = await options.broker();
       if (broker === undefined) throw err;
-      const url = `${broker}${BROKER_CONFIG_PATH}`;
-      const answer = await requestJson(url, {
+      const config = await fetchIssuerConfig(broker, {
         ...(options.fetch ? { fetch: options.fetch } : {}),
         timeoutMs: options.timeoutMs ?? 15_000,
-        maxBytes: limits.maxDocumentBytes,
       });
-      if (answer.status !== 200) {
-        throw new BssoError('discovery_failed', `The broker answered ${answer.status}.`);
-      }
-      return { config: parseProviderConfig(answer.body, url), broker };
+      return { config, broker };
     }
   };
 }

@@ -2,18 +2,8 @@
 // addresses of domains that name no provider, never for a domain that names one (threat 46).
 // Each broker's configuration is read from its issuer's well-known URL through the site's
 // outbound guard, and cached like a discovery result.
-import {
-  BssoError,
-  limits,
-  type ProviderConfig,
-  parseProviderConfig,
-  parseSecureUrl,
-  requestJson,
-} from '@bsso/protocol';
+import { BssoError, fetchIssuerConfig, type ProviderConfig, parseBareOrigin } from '@bsso/protocol';
 import type { Outbound } from './outbound.ts';
-
-/** Where a broker's configuration is read (protocol-spec.md#fallback, rule 4). */
-export const BROKER_CONFIG_PATH = '/.well-known/bsso-provider';
 
 export interface Brokers {
   /** The listed broker issuers, in the order given; empty when brokers are off. */
@@ -38,19 +28,16 @@ export function parseFallbackBrokers(value: unknown, allowLocalhostHttp = false)
   if (!Array.isArray(value)) throw new TypeError('fallbackBrokers must be an array of origins.');
   const out: string[] = [];
   for (const item of value) {
-    let url: URL;
+    let origin: string;
     try {
-      url = parseSecureUrl(item, { allowLocalhostHttp });
+      origin = parseBareOrigin(item, { allowLocalhostHttp });
     } catch {
-      throw new TypeError(`fallbackBrokers: ${String(item)} is not a secure URL.`);
+      throw new TypeError(`fallbackBrokers: ${String(item)} is not a bare https origin.`);
     }
-    if (item !== url.origin) {
-      throw new TypeError(`fallbackBrokers: ${String(item)} must be a bare origin.`);
+    if (out.includes(origin)) {
+      throw new TypeError(`fallbackBrokers: ${origin} is listed twice.`);
     }
-    if (out.includes(url.origin)) {
-      throw new TypeError(`fallbackBrokers: ${url.origin} is listed twice.`);
-    }
-    out.push(url.origin);
+    out.push(origin);
   }
   return out;
 }
@@ -66,25 +53,15 @@ export function createBrokers(
   const inFlight = new Map<string, Promise<ProviderConfig>>();
 
   async function load(issuer: string): Promise<ProviderConfig> {
-    const url = `${issuer}${BROKER_CONFIG_PATH}`;
-    const answer = await outbound.limit(
+    const config = await outbound.limit(
       () =>
-        requestJson(url, {
+        fetchIssuerConfig(issuer, {
           fetch: outbound.fetch,
           timeoutMs: policy.timeoutMs ?? outbound.timeoutMs,
-          maxBytes: limits.maxDocumentBytes,
+          allowLocalhostHttp: policy.allowLocalhostHttp === true,
         }),
       'discovery',
     );
-    if (answer.status !== 200) {
-      throw new BssoError(
-        'discovery_failed',
-        `The broker's configuration answered ${answer.status}.`,
-      );
-    }
-    const config = parseProviderConfig(answer.body, url, {
-      allowLocalhostHttp: policy.allowLocalhostHttp === true,
-    });
     cache.set(issuer, { config, expiresAt: now() + ttlMs });
     return config;
   }
