@@ -107,9 +107,40 @@ export async function chooseKey(
   return { key: providerKey, invalidateHandle: request.handle };
 }
 
+/**
+ * 8. Chooses the key, creates the assertion for the session's address, records it in the
+ * issued-assertion log (what the account page lists) and counts it: one home for the
+ * extension's assertion endpoint and the web flow (protocol-spec.md#provider-processing).
+ */
+export async function issueAssertion(
+  ctx: ProviderContext,
+  request: Pick<AssertionRequest, 'audience' | 'nonce' | 'handle'>,
+  email: string,
+  flow: 'extension' | 'web',
+): Promise<string> {
+  const { config } = ctx;
+  const now = config.now();
+  const { key, invalidateHandle } = await chooseKey(ctx, request, now);
+  const assertion = await createAssertion({
+    issuer: config.issuer,
+    email,
+    audience: request.audience,
+    nonce: request.nonce,
+    key,
+    now,
+    lifetimeSeconds: config.assertionLifetimeSeconds,
+    ...(invalidateHandle === undefined ? {} : { invalidateHandle }),
+  });
+  const siteOrigin = new URL(request.audience).origin;
+  await ctx.stores.issuedLog.record({ email, siteOrigin, issuedAt: now });
+  config.logger.info('assertion_issued', { site: siteOrigin, key: key.kind, flow });
+  ctx.metrics.assertionsIssued.inc({ key: key.kind });
+  return assertion;
+}
+
 export function assertionRouter(ctx: ProviderContext): Router {
   const router = Router();
-  const { config, stores } = ctx;
+  const { config } = ctx;
   router.post(
     paths.assertion,
     checkExtensionOrigin(ctx),
@@ -137,21 +168,7 @@ export function assertionRouter(ctx: ProviderContext): Router {
       const now = config.now();
       await countRequest(ctx.limiters.assertionSession, session.idHash, now);
       checkSameAccount(session, request);
-      const { key, invalidateHandle } = await chooseKey(ctx, request, now);
-      const assertion = await createAssertion({
-        issuer: config.issuer,
-        email: request.email,
-        audience: request.audience,
-        nonce: request.nonce,
-        key,
-        now,
-        lifetimeSeconds: config.assertionLifetimeSeconds,
-        ...(invalidateHandle === undefined ? {} : { invalidateHandle }),
-      });
-      const siteOrigin = new URL(request.audience).origin;
-      await stores.issuedLog.record({ email: session.email, siteOrigin, issuedAt: now });
-      config.logger.info('assertion_issued', { site: siteOrigin, key: key.kind });
-      ctx.metrics.assertionsIssued.inc({ key: key.kind });
+      const assertion = await issueAssertion(ctx, request, session.email, 'extension');
       // 9. The answer (no-store, like every JSON answer).
       res.json({ assertion });
     },

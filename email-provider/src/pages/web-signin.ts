@@ -5,7 +5,6 @@
 // delivery form to the request's audience.
 import {
   BssoError,
-  createAssertion,
   LOGIN_HINT_PARAM,
   parseWebSignInRequest,
   safeReturnPath,
@@ -15,7 +14,7 @@ import {
 import { clientKey } from '@bsso/protocol/client-address';
 import { type Request, type Response, Router } from 'express';
 import type { ProviderContext } from '../context.ts';
-import { checkDomainServed, chooseKey, countRequest } from '../endpoints/assertion.ts';
+import { checkDomainServed, countRequest, issueAssertion } from '../endpoints/assertion.ts';
 import { csrfToken, csrfValid } from '../http/csrf.ts';
 import { htmlSecurityHeaders } from '../http/security-headers.ts';
 import type { Session } from '../http/sessions.ts';
@@ -113,22 +112,7 @@ async function deliver(
   request: WebSignInRequest,
   origin: string,
 ): Promise<void> {
-  const { config } = ctx;
-  const now = config.now();
-  const { key, invalidateHandle } = await chooseKey(ctx, request, now);
-  const assertion = await createAssertion({
-    issuer: config.issuer,
-    email: session.email,
-    audience: request.audience,
-    nonce: request.nonce,
-    key,
-    now,
-    lifetimeSeconds: config.assertionLifetimeSeconds,
-    ...(invalidateHandle === undefined ? {} : { invalidateHandle }),
-  });
-  await ctx.stores.issuedLog.record({ email: session.email, siteOrigin: origin, issuedAt: now });
-  config.logger.info('assertion_issued', { site: origin, key: key.kind, flow: 'web' });
-  ctx.metrics.assertionsIssued.inc({ key: key.kind });
+  const assertion = await issueAssertion(ctx, request, session.email, 'web');
   renderDelivery(res, request, assertion, origin);
 }
 
