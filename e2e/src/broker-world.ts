@@ -4,13 +4,11 @@
 // provider in broker mode) and a real SMTP server (smtp-server, STARTTLS and auth, on a port
 // from the OS) that receives the code mails over the network; Chromium with the extension.
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider, type Provider, silentLogger } from '@bsso/email-provider';
-import { testNetwork } from '@bsso/protocol/testing';
+import { type ReceivedMail, startTestMailServer, testNetwork } from '@bsso/protocol/testing';
 import { createDemoSite } from '@bsso/relying-site/demo';
-import { SMTPServer } from 'smtp-server';
 import { type ExtensionBrowser, launchWithExtension } from './browser.ts';
 import type { TestIdp } from './idp.ts';
 import { chromiumNetworkArgs, type HttpsSite, routeNodeFetch, serveHttps } from './network.ts';
@@ -20,11 +18,6 @@ import { IDP_NAME, RequestLog, SITE_ENDPOINT } from './topology.ts';
 export const BROKER = 'https://broker.test';
 const SMTP_USER = 'broker';
 const SMTP_PASS = 'smtp secret of the test';
-
-export interface ReceivedMail {
-  to: string[];
-  raw: string;
-}
 
 export interface BrokerWorld {
   pki: TestPki;
@@ -60,30 +53,9 @@ export async function startBrokerWorld(options: BrokerWorldOptions = {}): Promis
     IDP_NAME,
   ]);
   const dirs = [mkdtempSync(join(tmpdir(), 'bsso-e2e-')), mkdtempSync(join(tmpdir(), 'bsso-e2e-'))];
-  const mails: ReceivedMail[] = [];
-  const smtp = new SMTPServer({
-    key: pki.keyPem,
-    cert: pki.certPem,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASS) {
-        callback(null, { user: auth.username });
-      } else callback(new Error('bad credentials'));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smtp = await startTestMailServer({ cert: pki, user: SMTP_USER, pass: SMTP_PASS });
+  const { mails } = smtp;
+  const smtpPort = smtp.port;
 
   // plain.test: a web server without BSSO (WebFinger 404).
   const plain = await serveHttps('plain.test', pki, (_req, res) => {
@@ -186,7 +158,7 @@ export async function startBrokerWorld(options: BrokerWorldOptions = {}): Promis
       }
       await broker.close();
       await provider.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };

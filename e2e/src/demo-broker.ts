@@ -4,11 +4,9 @@
 // 404) and the email provider in broker mode at https://broker.test. A newcomer signs in as
 // any address of plain.test by reading the code on the mailbox page.
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createProvider, type Provider } from '@bsso/email-provider';
-import { testNetwork } from '@bsso/protocol/testing';
-import { SMTPServer } from 'smtp-server';
+import { startTestMailServer, testNetwork } from '@bsso/protocol/testing';
 import { type HttpsSite, serveHttps } from './network.ts';
 import type { TestPki } from './pki.ts';
 
@@ -51,31 +49,20 @@ export interface DemoBroker {
 }
 
 export async function startDemoBroker(pki: TestPki, providerPort: number): Promise<DemoBroker> {
+  // Newest first, the last 200, for the mailbox page.
   const mails: Mail[] = [];
-  const smtp = new SMTPServer({
-    key: pki.keyPem,
-    cert: pki.certPem,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASS) {
-        callback(null, { user: auth.username });
-      } else callback(new Error('bad credentials'));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString();
-        for (const r of session.envelope.rcptTo) {
-          mails.unshift({ at: new Date(), to: r.address, text: textOf(raw) });
-        }
-        mails.length = Math.min(mails.length, 200);
-        callback();
-      });
+  const smtp = await startTestMailServer({
+    cert: pki,
+    user: SMTP_USER,
+    pass: SMTP_PASS,
+    onMail: (mail) => {
+      for (const to of mail.to) mails.unshift({ at: mail.at, to, text: textOf(mail.raw) });
+      mails.length = Math.min(mails.length, 200);
+      // The demo runs for long: the server's own list is not kept.
+      smtp.mails.length = 0;
     },
   });
-  await new Promise<void>((done) => smtp.listen(0, '127.0.0.1', done));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smtpPort = smtp.port;
   const mailbox = await serveHttps(MAILBOX_NAME, pki, (_req, res) => {
     const rows = mails
       .map(

@@ -14,8 +14,14 @@ import {
   decodeAssertion,
   parseEmail,
 } from '@bsso/protocol';
-import { jsonListener, makeTestPki, testNetwork } from '@bsso/protocol/testing';
-import { SMTPServer } from 'smtp-server';
+import {
+  jsonListener,
+  makeTestPki,
+  type ReceivedMail,
+  startTestMailServer,
+  type TestMailServer,
+  testNetwork,
+} from '@bsso/protocol/testing';
 import { BROKER_MESSAGES, type BrokerOptions, brokerPaths, SESSION_COOKIE } from '../src/index.ts';
 import {
   AUDIENCE,
@@ -41,18 +47,8 @@ const pki = makeTestPki([
 const SMTP_USER = 'broker';
 const SMTP_PASS = 'smtp secret';
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  secure: boolean;
-  user: string | undefined;
-}
-
-let smtp: SMTPServer;
-let smtpPort = 0;
-let smtpDown = false;
-const mails: Received[] = [];
+let smtp: TestMailServer;
+const mails: ReceivedMail[] = [];
 let domains: HttpsServer;
 const domainHits: string[] = [];
 
@@ -83,7 +79,7 @@ function brokerOptions(extra: Partial<BrokerOptions> = {}): BrokerOptions {
   return {
     smtp: {
       host: '127.0.0.1',
-      port: smtpPort,
+      port: smtp.port,
       auth: { user: SMTP_USER, pass: SMTP_PASS },
       ca: pki.caPem,
       servername: 'smtp.test',
@@ -142,36 +138,12 @@ async function assertionFor(b: Browser, email: string) {
 
 describe('broker mode', () => {
   before(async () => {
-    smtp = new SMTPServer({
-      key: pki.keyPem,
-      cert: pki.certPem,
-      authMethods: ['PLAIN', 'LOGIN'],
-      logger: false,
-      onConnect(_session, callback) {
-        callback(smtpDown ? Object.assign(new Error('down'), { responseCode: 421 }) : null);
-      },
-      onAuth(auth, _session, callback) {
-        if (auth.username === SMTP_USER && auth.password === SMTP_PASS) {
-          callback(null, { user: auth.username });
-        } else callback(new Error('bad credentials'));
-      },
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString(),
-            secure: session.secure,
-            user: typeof session.user === 'string' ? session.user : undefined,
-          });
-          callback();
-        });
-      },
+    smtp = await startTestMailServer({
+      cert: pki,
+      user: SMTP_USER,
+      pass: SMTP_PASS,
+      onMail: (mail) => mails.push(mail),
     });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
     domains = createHttpsServer(
       { key: pki.keyPem, cert: pki.certPem },
       jsonListener('https://domains.test', domainRoute, domainHits),
@@ -179,7 +151,7 @@ describe('broker mode', () => {
     await new Promise<void>((resolve) => domains.listen(0, '127.0.0.1', resolve));
   });
   after(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
     domains.closeAllConnections();
     await new Promise((resolve) => domains.close(resolve));
   });
@@ -472,7 +444,7 @@ describe('broker mode', () => {
   it('says so when the mail server is down, and nothing is lost', async () => {
     const p = await startBroker({ codesPerAddress: 1 });
     try {
-      smtpDown = true;
+      smtp.down = true;
       const b = new Browser(p.base);
       const sent = mails.length;
       const r = await askCode(b, 'hal@plain.test');
@@ -480,14 +452,14 @@ describe('broker mode', () => {
       assert.ok(r.text.includes(BROKER_MESSAGES.mailDown));
       assert.equal(mails.length, sent);
       assert.equal(b.cookies.has('__Host-bsso_broker_code'), false);
-      smtpDown = false;
+      smtp.down = false;
       // The failed try was not counted: the one code of this address still goes out.
       const again = await askCode(b, 'hal@plain.test');
       assert.equal(again.res.status, 200);
       assert.equal((await typeCode(b, codeFor('hal@plain.test'))).res.status, 303);
       assert.ok(hasSession(b));
     } finally {
-      smtpDown = false;
+      smtp.down = false;
       await p.stop();
       await removeDir(p.dataDir);
     }

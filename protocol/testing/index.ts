@@ -39,3 +39,4 @@ export {
   uniquePrefix,
 } from './services.ts';
 export { type Slapd, type SlapdOptions, slapdMissing, startSlapd } from './slapd.ts';
+export { type ReceivedMail, startTestMailServer, type TestMailServer } from './smtp.ts';
