@@ -11,6 +11,7 @@ import type { ProviderContext } from './context.ts';
 import { createSessionManager } from './http/sessions.ts';
 import { createKeyRing } from './keys.ts';
 import { createMetrics } from './metrics.ts';
+import { createBatchedIssuedLog } from './storage/batched-log.ts';
 import { instrumentLimiters, instrumentStores } from './storage/instrument.ts';
 import { openProviderStores } from './storage/select.ts';
 
@@ -59,6 +60,11 @@ export interface Provider {
   /** Deletes every expired record: associations, sessions, used assertion ids, old log. */
   sweep(): Promise<void>;
   /**
+   * Writes the issued-assertion log rows still in memory (they are written in batches, at
+   * the latest 200 ms after they were recorded, and on close()).
+   */
+  flushIssuedLog(): Promise<void>;
+  /**
    * Reads the signing keys from dataDir again (after `rotateSigningKey` or the CLI's
    * rotate-keys): new assertions are signed with the new current key, and assertions of
    * retired keys still verify. Returns the current key id; on error the keys in use stay.
@@ -69,7 +75,10 @@ export interface Provider {
    * in flight go on; call close() once the server has drained them.
    */
   drain(): void;
-  /** Stops the sweep (waiting for one that runs), closes the back-end and the stores. */
+  /**
+   * Stops the sweep (waiting for one that runs), closes the back-end and the stores (the
+   * issued-assertion log's last batch is written first).
+   */
   close(): Promise<void>;
 }
 
@@ -83,7 +92,26 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   const opened = await openProviderStores(config);
   const storeError = (store: string, operation: string) =>
     metrics.storeErrors.inc({ store, operation });
-  const stores = instrumentStores(opened.stores, storeError);
+  // The issued-assertion log is written in batches, off the request path (batched-log.ts);
+  // closing the stores flushes it first.
+  const issuedLog = createBatchedIssuedLog(opened.stores.issuedLog, {
+    logger: config.logger,
+    onError: () => storeError('issued_log', 'recordMany'),
+  });
+  const stores = instrumentStores(
+    {
+      ...opened.stores,
+      issuedLog,
+      async close() {
+        try {
+          await issuedLog.close();
+        } finally {
+          await opened.stores.close();
+        }
+      },
+    },
+    storeError,
+  );
   const limiters = instrumentLimiters(opened.limiters, storeError);
   const lifecycle = { draining: false };
   const accounts = createAccountService({ stores, domains: config.domains, now: config.now });
@@ -163,6 +191,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       sweep: sweepAssociations,
     },
     sweep,
+    flushIssuedLog: () => issuedLog.flush(),
     async reloadKeys() {
       const kid = await keys.reload();
       config.logger.info('keys_reloaded', { kid });

@@ -1,7 +1,8 @@
 // Graceful shutdown of a running provider (main.ts, on SIGTERM): stop accepting, let the
-// requests in flight finish (each still writes its issued-assertion log row before it
-// answers), cut what is left after `timeoutMs`, then close the back-end and the stores
-// (SQLite checkpoints its WAL on close; the PostgreSQL pool and Redis client end).
+// requests in flight finish, cut what is left after `timeoutMs`, then close the back-end
+// and the stores: the issued-assertion log's batch is written first (storage/batched-log.ts),
+// so nothing issued is missing from it; SQLite checkpoints its WAL on close; the PostgreSQL
+// pool and Redis client end.
 import type { Server } from 'node:http';
 import type { Provider } from './index.ts';
 import type { Logger } from './log.ts';

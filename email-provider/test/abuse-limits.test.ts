@@ -155,8 +155,9 @@ describe('sign-in throttling cannot lock a victim out', () => {
   });
 });
 
-/** Rows of the issued-assertion log (SQLite in the data directory). */
-function loggedAssertions(p: Running): number {
+/** Rows of the issued-assertion log (SQLite in the data directory), its batch written. */
+async function loggedAssertions(p: Running): Promise<number> {
+  await p.provider.flushIssuedLog();
   const db = new DatabaseSync(join(p.dataDir, DATABASE_FILE), { readOnly: true });
   try {
     const row = db.prepare('SELECT COUNT(*) AS n FROM issued_assertions').get() as { n: number };
@@ -191,7 +192,7 @@ describe('assertion endpoint under a flood', () => {
   it('one session: 429 rate_limited over the limit, and the log stops growing', async () => {
     const alice = new ClientAt(p.base, '203.0.113.30');
     assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
-    const before = loggedAssertions(p);
+    const before = await loggedAssertions(p);
     for (let i = 0; i < 5; i++) assert.equal((await ask(alice, ALICE)).status, 200);
     // The same session from other client addresses is still the same session.
     for (const address of ['203.0.113.30', '203.0.113.31', '203.0.113.32']) {
@@ -201,10 +202,10 @@ describe('assertion endpoint under a flood', () => {
       assert.equal(res.status, 429);
       assert.equal(await errorCode(res), 'rate_limited');
     }
-    assert.equal(loggedAssertions(p), before + 5);
+    assert.equal(await loggedAssertions(p), before + 5);
     p.clock.ms += 61_000;
     assert.equal((await ask(alice, ALICE)).status, 200);
-    assert.equal(loggedAssertions(p), before + 6);
+    assert.equal(await loggedAssertions(p), before + 6);
   });
 
   it('one client: 429 rate_limited across its sessions, other clients unaffected', async () => {
@@ -212,7 +213,7 @@ describe('assertion endpoint under a flood', () => {
     const bob = new ClientAt(p.base, '203.0.113.40');
     assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
     assert.equal((await bob.signIn(BOB, PASSWORD)).status, 303);
-    const before = loggedAssertions(p);
+    const before = await loggedAssertions(p);
     for (let i = 0; i < 4; i++) {
       assert.equal((await ask(alice, ALICE)).status, 200);
       assert.equal((await ask(bob, BOB)).status, 200);
@@ -228,7 +229,7 @@ describe('assertion endpoint under a flood', () => {
     // Requests without a session count too: the client cannot probe around the limit.
     const anonymous = await ask(new ClientAt(p.base, '203.0.113.40'), ALICE);
     assert.equal(await errorCode(anonymous), 'rate_limited');
-    assert.equal(loggedAssertions(p), before + 8);
+    assert.equal(await loggedAssertions(p), before + 8);
     const elsewhere = new ClientAt(p.base, '203.0.113.41');
     assert.equal((await elsewhere.signIn(ALICE, PASSWORD)).status, 303);
     assert.equal((await ask(elsewhere, ALICE)).status, 200);

@@ -41,6 +41,19 @@ async function assertion(b: Browser): Promise<string> {
   return ((await res.json()) as { assertion: string }).assertion;
 }
 
+/** Rows of Alice's issued-assertion log in the SQLite file. */
+function countRows(dataDir: string): number {
+  const db = new DatabaseSync(join(dataDir, 'provider.sqlite'), { readOnly: true });
+  try {
+    const row = db
+      .prepare('SELECT COUNT(*) AS n FROM issued_assertions WHERE email = ?')
+      .get(ALICE);
+    return Number(row?.n);
+  } finally {
+    db.close();
+  }
+}
+
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port }, () => {
@@ -151,6 +164,21 @@ describe('SIGTERM: graceful shutdown of bsso-provider', () => {
     } finally {
       assert.equal(await again.stop(), 0);
     }
+  });
+
+  it('many assertions issued right before SIGTERM: every log row is written before exit', async () => {
+    const many = 50;
+    const main = await startMain(mainEnv(dataDir));
+    const alice = new Browser(main.base);
+    assert.equal((await alice.signIn(ALICE, PASSWORD)).status, 303);
+    const before = countRows(dataDir);
+    // Answered at once: the rows wait in the provider's batch (src/storage/batched-log.ts).
+    await Promise.all(Array.from({ length: many }, () => assertion(alice)));
+    main.child.kill('SIGTERM');
+    assert.equal(await main.exited, 0);
+    await main.waitForEvent('stopped');
+    assert.equal(countRows(dataDir), before + many);
+    assert.equal(main.logs.filter((l) => l.level === 'error').length, 0);
   });
 
   it('cuts a request that outlives BSSO_SHUTDOWN_TIMEOUT_MS and still exits 0', async () => {

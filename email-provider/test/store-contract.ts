@@ -181,6 +181,27 @@ export function storeContract(
       }
     });
 
+    it('issued-assertion log: many entries in one write, counted with the others', async () => {
+      const { stores, done } = await open();
+      try {
+        await stores.issuedLog.recordMany([]);
+        const many = Array.from({ length: 150 }, (_, i) => ({
+          email: i % 3 === 0 ? 'b@x.test' : 'a@x.test',
+          siteOrigin: i % 2 === 0 ? 'https://a.test' : "https://o'brien.test",
+          issuedAt: 1_000 + i,
+        }));
+        await stores.issuedLog.recordMany(many);
+        assert.deepEqual(await stores.issuedLog.recentSites('a@x.test', 0, 10), [
+          { siteOrigin: "https://o'brien.test", lastIssuedAt: 1_149, count: 50 },
+          { siteOrigin: 'https://a.test', lastIssuedAt: 1_148, count: 50 },
+        ]);
+        assert.equal(await stores.issuedLog.removeForAccount('b@x.test'), 50);
+        assert.equal(await stores.issuedLog.removeOlderThan(2_000), 100);
+      } finally {
+        await done();
+      }
+    });
+
     it("sessions: an account's list, most recently seen first, and ending them", async () => {
       const { stores, done } = await open();
       try {

@@ -14,6 +14,7 @@ import {
 } from '@bsso/protocol/testing';
 import { silentLogger } from '../src/log.ts';
 import { createMemoryFailureThrottle } from '../src/rate-limit.ts';
+import { createBatchedIssuedLog } from '../src/storage/batched-log.ts';
 import { openPostgres } from '../src/storage/postgres-database.ts';
 import { createPostgresStores } from '../src/storage/postgres-stores.ts';
 import { connectRedis } from '../src/storage/redis-client.ts';
@@ -48,6 +49,22 @@ storeContract('SQLite', async () => {
     stores,
     async done() {
       await stores.close();
+      await removeDir(dir);
+    },
+  };
+});
+
+// The provider's issued-assertion log goes through the batching writer: the same contract.
+storeContract('SQLite, issued log batched', async () => {
+  const dir = await tempDir();
+  const opened = createSqliteStores(openSqliteDatabase(join(dir, 'provider.sqlite')));
+  const issuedLog = createBatchedIssuedLog(opened.issuedLog, { logger: silentLogger });
+  const stores = { ...opened, issuedLog };
+  return {
+    stores,
+    async done() {
+      await issuedLog.close();
+      await opened.close();
       await removeDir(dir);
     },
   };

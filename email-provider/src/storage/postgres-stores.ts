@@ -164,6 +164,19 @@ function createPostgresIssuedAssertionLog(pool: pg.Pool): IssuedAssertionLog {
         [e.email, e.siteOrigin, e.issuedAt],
       );
     },
+    async recordMany(entries) {
+      if (entries.length === 0) return;
+      // One statement, so one implicit transaction: all rows or none.
+      await pool.query(
+        `INSERT INTO issued_assertions (email, site_origin, issued_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`,
+        [
+          entries.map((e) => e.email),
+          entries.map((e) => e.siteOrigin),
+          entries.map((e) => e.issuedAt),
+        ],
+      );
+    },
     async recentSites(email, since, limit) {
       const { rows } = await pool.query(
         `SELECT site_origin, MAX(issued_at) AS last_issued_at, COUNT(*) AS n

@@ -170,6 +170,17 @@ function createSqliteIssuedAssertionLog(db: DatabaseSync): IssuedAssertionLog {
     async record(e) {
       record.run(e.email, e.siteOrigin, e.issuedAt);
     },
+    async recordMany(entries) {
+      if (entries.length === 0) return;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const e of entries) record.run(e.email, e.siteOrigin, e.issuedAt);
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
+      }
+    },
     async recentSites(email, since, limit) {
       return recent.all(email, since, limit).map((row) => ({
         siteOrigin: str(row, 'site_origin'),

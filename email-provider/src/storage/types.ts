@@ -81,6 +81,8 @@ export interface SiteActivity {
 
 export interface IssuedAssertionLog {
   record(entry: IssuedAssertionEntry): Promise<void>;
+  /** Records several entries in one transaction (one statement): all of them or none. */
+  recordMany(entries: readonly IssuedAssertionEntry[]): Promise<void>;
   /** Sites the account signed in to since `since`, most recent first. */
   recentSites(email: string, since: number, limit: number): Promise<SiteActivity[]>;
   removeForAccount(email: string): Promise<number>;
