@@ -8,14 +8,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  type CountingProxy,
-  countingProxy,
   type Dovecot,
   dovecotMissing,
   hasOpenssl,
   makeTestPki,
   skipUnlessCi,
   startDovecot,
+  type TcpProxy,
+  tcpProxy,
   waitUntil,
 } from '@bsso/protocol/testing';
 import type { ImapBackendOptions } from '../src/index.ts';
@@ -34,7 +34,7 @@ const skip = skipUnlessCi(
 describe('IMAP account back-end (real Dovecot)', { skip }, () => {
   let dir: string;
   let dovecot: Dovecot;
-  let proxy: CountingProxy;
+  let proxy: TcpProxy;
   let p: Running;
   let caFile: string;
   const running: Running[] = [];
@@ -66,7 +66,7 @@ describe('IMAP account back-end (real Dovecot)', { skip }, () => {
       certPem: pki.certPem,
       keyPem: pki.keyPem,
     });
-    proxy = await countingProxy(dovecot.imapsPort);
+    proxy = await tcpProxy(dovecot.imapsPort);
     p = await provider({}, { signinFailuresPerAccount: 3 });
   });
 
@@ -125,7 +125,7 @@ describe('IMAP account back-end (real Dovecot)', { skip }, () => {
   });
 
   it('logs in with the local part over required STARTTLS', async () => {
-    const starttls = await countingProxy(dovecot.imapPort);
+    const starttls = await tcpProxy(dovecot.imapPort);
     try {
       const r = await provider({ port: starttls.port, tls: 'starttls', login: 'local-part' });
       await assertSignedIn(r.base, 'carol@mail.test', CAROL_PASSWORD);

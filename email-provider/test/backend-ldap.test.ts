@@ -9,14 +9,14 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  type CountingProxy,
-  countingProxy,
   hasOpenssl,
   makeTestPki,
   type Slapd,
   skipUnlessCi,
   slapdMissing,
   startSlapd,
+  type TcpProxy,
+  tcpProxy,
 } from '@bsso/protocol/testing';
 import { Client } from 'ldapts';
 import type { LdapBackendOptions } from '../src/index.ts';
@@ -73,7 +73,7 @@ const skip = skipUnlessCi(
 describe('LDAP account back-end (real slapd)', { skip }, () => {
   let dir: string;
   let slapd: Slapd;
-  let proxy: CountingProxy;
+  let proxy: TcpProxy;
   let p: Running;
   let caFile: string;
   let caPem: string;
@@ -110,7 +110,7 @@ describe('LDAP account back-end (real slapd)', { skip }, () => {
       certPem: pki.certPem,
       keyPem: pki.keyPem,
     });
-    proxy = await countingProxy(slapd.ldapsPort);
+    proxy = await tcpProxy(slapd.ldapsPort);
     p = await provider({});
   });
 
@@ -183,7 +183,7 @@ describe('LDAP account back-end (real slapd)', { skip }, () => {
   });
 
   it('uses STARTTLS on ldap://; without the service account this directory cannot be searched: try again later', async () => {
-    const starttls = await countingProxy(slapd.ldapPort);
+    const starttls = await tcpProxy(slapd.ldapPort);
     try {
       const r = await provider({ url: `ldap://127.0.0.1:${starttls.port}` });
       await assertSignedIn(r.base, 'alice@mail.test', ALICE_PASSWORD);

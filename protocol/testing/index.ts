@@ -23,13 +23,7 @@ export {
   startNginxHttp,
 } from './nginx.ts';
 export { hasOpenssl, makeTestPki, type TestPki } from './pki.ts';
-export {
-  type CountingProxy,
-  canConnect,
-  countingProxy,
-  freePort,
-  waitUntil,
-} from './ports.ts';
+export { canConnect, freePort, waitUntil } from './ports.ts';
 export {
   dropRedisPrefix,
   REDIS_URL,

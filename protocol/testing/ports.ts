@@ -1,6 +1,6 @@
 // Loopback ports for real servers in tests: a free one from the OS, and waiting (bounded,
 // by connecting) until a server listens on it.
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A free loopback port: the OS picks it for a moment, then the server takes it. */
 export async function freePort(): Promise<number> {
@@ -33,44 +33,4 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-export interface CountingProxy {
-  port: number;
-  /** TCP connections accepted so far: how many times a client tried the server. */
-  connections(): number;
-  close(): Promise<void>;
-}
-
-/**
- * A TCP proxy to a loopback port that counts connections, so a test can tell how many
- * times the code under test went to the server (TLS passes through untouched).
- */
-export async function countingProxy(targetPort: number): Promise<CountingProxy> {
-  const sockets = new Set<Socket>();
-  let count = 0;
-  const server = createServer((client) => {
-    count += 1;
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    connections: () => count,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

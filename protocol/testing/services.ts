@@ -33,6 +33,8 @@ export async function dropRedisPrefix(prefix: string, url = REDIS_URL): Promise<
 
 export interface TcpProxy {
   port: number;
+  /** TCP connections accepted so far: how many times a client tried the server. */
+  connections(): number;
   /** Drops every connection and refuses new ones: the service is gone. */
   cut(): void;
   /** Forwards again. */
@@ -40,11 +42,17 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A TCP proxy to a loopback port that a test can cut, to take a service away mid-run. */
+/**
+ * A TCP proxy to a loopback port (TLS passes through untouched) that counts the connections
+ * it accepts, so a test can tell how often the code under test went to the server, and that a
+ * test can cut, to take a service away mid-run.
+ */
 export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let count = 0;
   const server = createServer((client) => {
+    count += 1;
     if (!open) {
       client.destroy();
       return;
@@ -68,6 +76,7 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
   };
   return {
     port: (server.address() as AddressInfo).port,
+    connections: () => count,
     cut,
     restore: () => {
       open = true;
