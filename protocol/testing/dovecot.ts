@@ -2,12 +2,13 @@
 // loopback ports the OS picked (implicit TLS and plain IMAP for STARTTLS), with a throwaway
 // certificate and a passwd-file of the given users (hashed with `doveadm pw`). Runs in the
 // foreground as a child of the test; stop() ends it and removes the folder.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort, waitUntil } from './ports.ts';
+import { startDaemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 export const DOVEADM = '/usr/bin/doveadm';
@@ -110,29 +111,12 @@ userdb {
 }
 `,
   );
-  const child: ChildProcess = spawn(DOVECOT, ['-F', '-c', conf], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const daemon = await startDaemon(DOVECOT, ['-F', '-c', conf], {
+    dir,
+    ports: [imapsPort, imapPort],
+    name: 'dovecot',
+    diagnose: () => readFile(log, 'utf8'),
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error('exited');
-      return (await canConnect(imapsPort)) && (await canConnect(imapPort));
-    });
-  } catch {
-    const text = await readFile(log, 'utf8').catch(() => '');
-    await stop();
-    throw new Error(`dovecot did not start: ${stderr}${text}`);
-  }
   return {
     imapsPort,
     imapPort,
@@ -142,9 +126,7 @@ userdb {
         .split('\n')
         .filter((line) => / auth: passwd-file\(| auth: Info: passwd-file\(/.test(line));
     },
-    async running() {
-      return child.exitCode === null && (await canConnect(imapsPort));
-    },
-    stop,
+    running: () => daemon.running(imapsPort),
+    stop: daemon.stop,
   };
 }

@@ -2,12 +2,13 @@
 // loopback port the OS picked, in front of an upstream on loopback. It appends the client's
 // address to X-Forwarded-For, as a production proxy does. Shared by the provider's and the
 // site's tests (the bsso-proxy sidecar behind nginx).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort } from './ports.ts';
+import { startDaemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -80,28 +81,11 @@ ${servers}
     encoding: 'utf8',
   });
   if (check.status !== 0) throw new Error(`nginx -t failed: ${check.stderr}`);
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', conf], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const { stop } = await startDaemon(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', conf], {
+    dir,
+    ports: [port],
+    name: 'nginx',
+    diagnose: () => readFile(join(dir, 'error.log'), 'utf8'),
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  // Wait until nginx accepts connections (bounded), or report why it did not start.
-  const deadline = Date.now() + 10_000;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
-      await stop();
-      throw new Error(`nginx did not start: ${stderr}${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   return { port, stop };
 }

@@ -2,12 +2,13 @@
 // inetorgperson schema, TLS from a throwaway certificate) listening on loopback ports the OS
 // picked (ldap:// for STARTTLS, ldaps://), entries loaded with ldapadd. Runs in the
 // foreground as a child of the test with the stats log on stderr, so a test can count binds.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort, waitUntil } from './ports.ts';
+import { startDaemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const LDAPADD = '/usr/bin/ldapadd';
@@ -74,7 +75,8 @@ access to attrs=userPassword by self write by anonymous auth by * none
 access to * by users read by anonymous auth
 `,
   );
-  const child: ChildProcess = spawn(
+  // The stats log goes to stderr, where binds are counted.
+  const daemon = await startDaemon(
     SLAPD,
     [
       '-d',
@@ -86,41 +88,26 @@ access to * by users read by anonymous auth
       '-u',
       'root',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { dir, ports: [ldapPort, ldapsPort], name: 'slapd' },
   );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error('exited');
-      return (await canConnect(ldapPort)) && (await canConnect(ldapsPort));
-    });
-    const added = spawnSync(
-      LDAPADD,
-      ['-x', '-H', `ldap://127.0.0.1:${ldapPort}/`, '-D', rootDn, '-w', options.rootPassword],
-      { input: options.ldif, encoding: 'utf8' },
-    );
-    if (added.status !== 0) throw new Error(`ldapadd: ${added.stderr}`);
-  } catch (err) {
-    await stop();
-    throw new Error(`slapd did not start: ${String(err)}\n${log.slice(-2000)}`);
+  const added = spawnSync(
+    LDAPADD,
+    ['-x', '-H', `ldap://127.0.0.1:${ldapPort}/`, '-D', rootDn, '-w', options.rootPassword],
+    { input: options.ldif, encoding: 'utf8' },
+  );
+  if (added.status !== 0) {
+    await daemon.stop();
+    throw new Error(`slapd: ldapadd failed: ${added.stderr}\n${daemon.stderr().slice(-2000)}`);
   }
-  const bindsBefore = [...log.matchAll(/ BIND dn="([^"]*)" method=/g)].length;
+  const log = daemon.stderr;
+  const bindsBefore = [...log().matchAll(/ BIND dn="([^"]*)" method=/g)].length;
   return {
     rootDn,
     ldapPort,
     ldapsPort,
     binds: () =>
-      [...log.matchAll(/ BIND dn="([^"]*)" method=/g)].slice(bindsBefore).map((m) => m[1] ?? ''),
-    running: async () => child.exitCode === null && (await canConnect(ldapPort)),
-    stop,
+      [...log().matchAll(/ BIND dn="([^"]*)" method=/g)].slice(bindsBefore).map((m) => m[1] ?? ''),
+    running: () => daemon.running(ldapPort),
+    stop: daemon.stop,
   };
 }
