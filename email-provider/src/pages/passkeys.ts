@@ -183,16 +183,24 @@ export function passkeyRouter(ctx: ProviderContext): Router {
 <p><a href="${paths.account}">Back to your account</a></p>`,
     );
 
-  router.post(passkeyPaths.add, htmlSecurityHeaders, formBody(), async (req, res) => {
+  // The account's session for a form POST of the account page: signed in and with the
+  // form's CSRF token; otherwise answered here (to the sign-in page, or the expired-form page).
+  const formSession = async (req: Request, res: Response) => {
     const session = await ctx.sessions.current(req);
     if (!session) {
       res.redirect(303, paths.signin);
-      return;
+      return undefined;
     }
     if (!csrfValid(req)) {
       message(res, 403, FORM_EXPIRED);
-      return;
+      return undefined;
     }
+    return session;
+  };
+
+  router.post(passkeyPaths.add, htmlSecurityHeaders, formBody(), async (req, res) => {
+    const session = await formSession(req, res);
+    if (!session) return;
     try {
       const options = await passkeys.startRegistration(session);
       const token = csrfToken(req, res);
@@ -215,15 +223,8 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
   });
 
   router.post(passkeyPaths.register, htmlSecurityHeaders, formBody(), async (req, res) => {
-    const session = await ctx.sessions.current(req);
-    if (!session) {
-      res.redirect(303, paths.signin);
-      return;
-    }
-    if (!csrfValid(req)) {
-      message(res, 403, FORM_EXPIRED);
-      return;
-    }
+    const session = await formSession(req, res);
+    if (!session) return;
     try {
       await passkeys.finishRegistration(session, field(req, 'response') ?? '');
       config.logger.info('passkey_added', {});
@@ -236,15 +237,8 @@ ${ceremonyForm(res, token, passkeyPaths.register, 'create', options, 'Create pas
   });
 
   router.post(passkeyPaths.remove, htmlSecurityHeaders, formBody(), async (req, res) => {
-    const session = await ctx.sessions.current(req);
-    if (!session) {
-      res.redirect(303, paths.signin);
-      return;
-    }
-    if (!csrfValid(req)) {
-      message(res, 403, FORM_EXPIRED);
-      return;
-    }
+    const session = await formSession(req, res);
+    if (!session) return;
     const id = field(req, 'id') ?? '';
     if (id.length > 0 && id.length <= 1366 && (await passkeys.remove(session.email, id))) {
       config.logger.info('passkey_removed', {});
