@@ -86,7 +86,11 @@ async function readKeyFile(path: string): Promise<KeyFile | undefined> {
 async function toSigningKeys(file: KeyFile): Promise<SigningKeys> {
   const [first] = file.keys;
   if (!first?.private_jwk) throw new Error('no current signing key');
-  const privateKey = await importJWK(first.private_jwk, PROVIDER_KEY_ALG);
+  // Extractable, so the assertion signer can make one Node KeyObject of it and sign with
+  // node:crypto (Node deprecates that for a non-extractable key, and jose, about twice as
+  // slow, would sign instead). The key was just read from this file in this process: keeping
+  // the CryptoKey non-extractable would hide nothing.
+  const privateKey = await importJWK(first.private_jwk, PROVIDER_KEY_ALG, { extractable: true });
   const publics = new Map<string, CryptoKey>();
   for (const k of file.keys) {
     const key = await importJWK(k.public_jwk, PROVIDER_KEY_ALG);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeAssertion } from '@bsso/protocol';
 import { createProvider, rotateSigningKey, SIGNING_KEYS_FILE, silentLogger } from '../src/index.ts';
+import { createKeyRing } from '../src/keys.ts';
 import {
   AUDIENCE,
   Browser,
@@ -71,6 +72,20 @@ describe('signing keys', () => {
     } finally {
       await second.stop();
       await removeDir(first.dataDir);
+    }
+  });
+
+  it('load the current key extractable, so assertions are signed with node:crypto', async () => {
+    const dataDir = await tempDir();
+    try {
+      const ring = await createKeyRing(dataDir, Date.now());
+      assert.equal(ring.current.privateKey.extractable, true);
+      assert.equal(ring.current.privateKey.type, 'private');
+      assert.deepEqual(ring.current.privateKey.usages, ['sign']);
+      await ring.reload();
+      assert.equal(ring.current.privateKey.extractable, true);
+    } finally {
+      await removeDir(dataDir);
     }
   });
 

@@ -1,6 +1,7 @@
 // The assertion JWT: creation and verification (protocol-spec.md#assertion).
 import { base64url, CompactSign, type CryptoKey, compactVerify } from 'jose';
 import * as z from 'zod';
+import { signCompactWithNode } from './assertion-signing.ts';
 import { ASSERTION_TYP, ASSOCIATION_ALG, limits, PROVIDER_KEY_ALG } from './constants.ts';
 import { parseEmail } from './email.ts';
 import { BssoError } from './errors.ts';
@@ -64,17 +65,36 @@ export async function createAssertion(input: CreateAssertionInput): Promise<stri
   return signAssertion(claims, input.key);
 }
 
+export interface SignOptions {
+  /**
+   * `auto` (default) signs with Node's crypto where it exists (signCompactWithNode) and with
+   * jose (WebCrypto) elsewhere; `webcrypto` forces jose. Both make the same token, byte for byte.
+   */
+  implementation?: 'auto' | 'webcrypto';
+}
+
 /** Signs given claims as they are; test vectors and `createAssertion` use it. */
 export async function signAssertion(
   claims: AssertionClaims,
   key: AssertionSigningKey,
+  options: SignOptions = {},
 ): Promise<string> {
-  const payload = new TextEncoder().encode(JSON.stringify(claims));
+  const payload = JSON.stringify(claims);
   const header: AssertionHeader & Record<string, unknown> =
     key.kind === 'association'
       ? { alg: ASSOCIATION_ALG, typ: ASSERTION_TYP, kid: key.handle }
       : { alg: PROVIDER_KEY_ALG, typ: ASSERTION_TYP, kid: key.kid };
-  return new CompactSign(payload)
+  if (options.implementation !== 'webcrypto') {
+    const token = signCompactWithNode(
+      header,
+      payload,
+      key.kind === 'association'
+        ? { alg: ASSOCIATION_ALG, secret: key.secret }
+        : { alg: PROVIDER_KEY_ALG, privateKey: key.privateKey },
+    );
+    if (token !== undefined) return token;
+  }
+  return new CompactSign(new TextEncoder().encode(payload))
     .setProtectedHeader(header)
     .sign(key.kind === 'association' ? key.secret : key.privateKey);
 }
