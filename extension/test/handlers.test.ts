@@ -23,6 +23,7 @@ import { memoryArea } from './memory-area.ts';
 const EP = 'https://site.test/bsso';
 const ISSUER = 'https://mail.test';
 const NONCE = 'n'.repeat(43);
+const HANDLE = 'h'.repeat(22);
 const ASSOCIATION: AssertionSigningKey = {
   kind: 'association',
   handle: 'h'.repeat(22),
@@ -447,5 +448,99 @@ describe('chooser answer', () => {
     });
     assert.deepEqual(await t.send(choose, chooserSender), { ok: false, code: 'no_flow' });
     assert.deepEqual(t.answered, []);
+  });
+});
+
+describe('page challenge (protocol-spec.md#page-challenge, threat 51)', () => {
+  const PAGE_NONCE = 'p'.repeat(50);
+  const SET = 's'.repeat(22);
+  const page = (over: Record<string, unknown> = {}) => ({
+    type: 'content-to-background:begin',
+    endpoint: EP,
+    page: { nonce: PAGE_NONCE, expiresIn: '3600', handleSet: SET, ageMs: 5000, ...over },
+  });
+  /** A classic sign-in whose challenge answer lets the handle be reused for `seconds`. */
+  async function learn(t: Awaited<ReturnType<typeof setup>>, seconds = 3600, set = SET) {
+    assert.equal((await t.send(begin)).ok, true);
+    const challenge = {
+      nonce: NONCE,
+      handle: HANDLE,
+      expires_in: 300,
+      handle_expires_in: seconds,
+      handle_set: set,
+    };
+    const r = await t.send({ ...assertMsg, challenge });
+    assert.equal(r.ok, true);
+  }
+
+  test('uses the page nonce only with a remembered handle of the same handle set', async () => {
+    const fromPage = await issued({ nonce: PAGE_NONCE });
+    const t = await setup([json(200, { assertion: JWT }), json(200, { assertion: fromPage })]);
+    // Nothing remembered yet: the content script asks for a challenge.
+    const first = await t.send(page());
+    assert.ok(first.ok && 'challengeUrl' in first);
+    assert.equal(t.calls.length, 0, 'no request from the background either');
+    await t.send({ type: 'content-to-background:assert', endpoint: EP, challenge: {} });
+    await learn(t);
+    // Now one message: the assertion for the page's nonce under the remembered handle.
+    const second = await t.send(page());
+    assert.ok(second.ok && 'assertion' in second, JSON.stringify(second));
+    assert.equal(second.assertion, fromPage);
+    assert.deepEqual(JSON.parse(String(t.calls[1]?.init?.body)), {
+      email: 'alice@mail.test',
+      audience: EP,
+      nonce: PAGE_NONCE,
+      handle: HANDLE,
+    });
+    // Another handle set (the site lost its cache), a nonce about to expire, a malformed
+    // attribute: a challenge as before, and no request.
+    for (const over of [
+      { handleSet: 't'.repeat(22) },
+      { ageMs: 3600_000 - 30_000 },
+      { expiresIn: '0' },
+      { expiresIn: '3600.5' },
+      { nonce: 'short' },
+      { handleSet: null },
+    ]) {
+      const r = await t.send(page(over));
+      assert.ok(r.ok && 'challengeUrl' in r, JSON.stringify(over));
+      await t.send({ type: 'content-to-background:assert', endpoint: EP, challenge: {} });
+    }
+    assert.equal(t.calls.length, 2);
+    // Message shapes the content script never sends are refused outright.
+    for (const bad of [{ ageMs: -1 }, { ageMs: '5' }, { extra: 1 }, { nonce: 'x'.repeat(700) }]) {
+      assert.deepEqual(await t.send(page(bad)), { ok: false, code: 'invalid_request' });
+    }
+  });
+
+  test('a handle about to expire, or one the provider no longer signs with, is not reused', async () => {
+    const providerSigned = await signAssertion(
+      {
+        iss: ISSUER,
+        sub: 'alice@mail.test',
+        aud: EP,
+        nonce: PAGE_NONCE,
+        iat: 1,
+        exp: 121,
+        jti: 'j'.repeat(22),
+        invalidate_handle: HANDLE,
+      },
+      { ...ASSOCIATION, handle: 'k'.repeat(22) },
+    );
+    const t = await setup([
+      json(200, { assertion: JWT }),
+      json(200, { assertion: JWT }),
+      json(200, { assertion: providerSigned }),
+    ]);
+    await learn(t, 30); // less than the margin left
+    const near = await t.send(page());
+    assert.ok(near.ok && 'challengeUrl' in near);
+    await t.send({ type: 'content-to-background:assert', endpoint: EP, challenge: {} });
+    await learn(t);
+    const used = await t.send(page());
+    assert.ok(used.ok && 'assertion' in used);
+    // The provider did not sign under the handle: the next page asks for a challenge again.
+    const after = await t.send(page());
+    assert.ok(after.ok && 'challengeUrl' in after);
   });
 });

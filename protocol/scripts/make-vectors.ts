@@ -21,6 +21,7 @@ import {
   limits,
   POPUP_PARAM,
   POPUP_PARAM_VALUE,
+  pageChallengeAttributes,
   parseEmail,
   signAssertion,
   toErrorResponse,
@@ -36,6 +37,8 @@ export const seeds = {
   associationHandle: 'bsso test vector association handle',
   staleHandle: 'bsso test vector stale handle',
   nonce: 'bsso test vector nonce',
+  pageNonce: 'bsso test vector page nonce',
+  handleSet: 'bsso test vector handle set',
   jtiAssociation: 'bsso test vector jti association',
   jtiProvider: 'bsso test vector jti provider',
   jtiInvalidation: 'bsso test vector jti invalidation',
@@ -128,6 +131,7 @@ export async function makeVectors(): Promise<VectorFile> {
   const email = parseEmail(fixed.email);
   const nonce = await token(seeds.nonce, limits.nonceBytes);
   const handle = keys.associationHandle;
+  const handleSet = await token(seeds.handleSet, limits.idBytes);
   const staleHandle = await token(seeds.staleHandle, limits.idBytes);
   const association: AssertionSigningKey = {
     kind: 'association',
@@ -199,7 +203,22 @@ export async function makeVectors(): Promise<VectorFile> {
     },
     challenge_answer: {
       description: `Answer to GET ${challengeUrl(fixed.audience, email.domain)}`,
-      decoded: { nonce, handle, expires_in: limits.nonceLifetimeSeconds },
+      decoded: {
+        nonce,
+        handle,
+        expires_in: limits.nonceLifetimeSeconds,
+        handle_expires_in: fixed.associationLifetimeSeconds,
+        handle_set: handleSet,
+      },
+    },
+    page_challenge: {
+      description:
+        'Attributes of the endpoint link carrying a page challenge (the nonce is the site format; here derived from a label).',
+      decoded: pageChallengeAttributes({
+        nonce: await token(seeds.pageNonce, limits.nonceBytes),
+        expiresIn: 3600,
+        handleSet,
+      }),
     },
     assertion_request: {
       description: 'Body of POST <assertion_endpoint> from the extension.',
@@ -272,7 +291,7 @@ export async function makeVectors(): Promise<VectorFile> {
       provider_key: `Ed25519 private key whose 32-byte seed is SHA-256("${seeds.providerKey}")`,
       provider_kid: 'RFC 7638 JWK thumbprint (SHA-256) of the provider public key',
       tokens:
-        'nonce, handles and jti: base64url of the first n bytes of SHA-256(label), n = 32 for the nonce and 16 otherwise',
+        'nonces, handles, the handle set and jti: base64url of the first n bytes of SHA-256(label), n = 32 for the nonces and 16 otherwise',
       ...Object.fromEntries(
         Object.entries(seeds)
           .filter(([name]) => !name.endsWith('Key'))

@@ -7,6 +7,12 @@ export const BSSO_VERSION = 1;
 export const PAGE_LINK_REL = 'bsso_end_point';
 /** `id` of the page's sign-in button (protocol-spec.md#page-markup). */
 export const SIGN_IN_BUTTON_ID = 'bsso_sign_in_button';
+/** Attribute of the endpoint link carrying a page challenge's nonce (protocol-spec.md#page-challenge). */
+export const PAGE_NONCE_ATTR = 'data-bsso-nonce';
+/** Attribute of the endpoint link: seconds the page nonce stays valid after the page loaded. */
+export const PAGE_NONCE_EXPIRES_ATTR = 'data-bsso-expires-in';
+/** Attribute of the endpoint link naming the site's current handle set (protocol-spec.md#page-challenge). */
+export const PAGE_HANDLE_SET_ATTR = 'data-bsso-handle-set';
 
 /** WebFinger link relation whose href is the provider configuration document. */
 export const WEBFINGER_REL = 'https://bsso.dev/rel/provider';
@@ -69,6 +75,13 @@ export const limits = {
   clockSkewSeconds: 60,
   /** Lifetime of a site's challenge nonce, in seconds. */
   nonceLifetimeSeconds: 300,
+  /** Longest lifetime of a page challenge's nonce anyone accepts, in seconds (one day). */
+  maxPageNonceLifetimeSeconds: 86_400,
+  /**
+   * Least time a page nonce or a remembered handle must have left for the extension to use it
+   * instead of asking for a challenge, in seconds.
+   */
+  pageChallengeMarginSeconds: 60,
   /** Longest association lifetime a site accepts, in seconds (one week). */
   maxAssociationLifetimeSeconds: 7 * 24 * 3600,
   /** Shortest association lifetime a site accepts, in seconds. */

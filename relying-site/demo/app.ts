@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID, START_QUERY, safeReturnPath } from '@bsso/protocol';
 import express, { type Express, type Response } from 'express';
-import { type BssoOptions, bsso, requireSignIn } from '../src/index.ts';
+import { type BssoOptions, bsso, pageChallenge, requireSignIn } from '../src/index.ts';
 
 export interface DemoSiteOptions extends BssoOptions {
   /** Shown in the page title and header. Default 'BSSO demo site'. */
@@ -36,7 +36,7 @@ export function createDemoSite(options: DemoSiteOptions): Express {
   });
   app.use(router);
 
-  app.get('/', (req, res) => {
+  app.get('/', async (req, res) => {
     const email = req.bsso.email;
     const returnTo = safeReturnPath(req.query.return_to);
     // Signed in and sent here by the guard: go back where the user was heading.
@@ -55,7 +55,10 @@ export function createDemoSite(options: DemoSiteOptions): Express {
     // click signs in at once; without it, the link leads through the provider's web endpoint.
     const start = new URLSearchParams({ bsso: START_QUERY });
     if (returnTo !== '/') start.set('return_to', returnTo);
+    // Signed out: a nonce in the page, so a sign-in needs no challenge request.
+    const linkExtra = email ? '' : await pageChallenge(router, req, res);
     page(res, siteName, endpoint.href, {
+      linkExtra,
       title: siteName,
       body: `<p>Sign in with your email address. No password here.</p>
       <a id="${SIGN_IN_BUTTON_ID}" class="button" href="${escapeHtml(`${endpoint.pathname}?${start}`)}">Sign in with your email</a>
@@ -81,7 +84,7 @@ function page(
   res: Response,
   siteName: string,
   endpointHref: string,
-  content: { title: string; body: string },
+  content: { title: string; body: string; linkExtra?: string },
 ): void {
   const nonce = String(res.locals.cspNonce);
   res
@@ -93,7 +96,7 @@ function page(
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(content.title)}</title>
-  <link rel="${PAGE_LINK_REL}" href="${escapeHtml(endpointHref)}">
+  <link rel="${PAGE_LINK_REL}" href="${escapeHtml(endpointHref)}"${content.linkExtra ?? ''}>
   <style nonce="${nonce}">
     :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
     body { max-width: 36rem; margin: 4rem auto; padding: 0 1.25rem; line-height: 1.5; }

@@ -32,7 +32,15 @@ after(async () => {
 test('home page: BSSO markup, strict CSP, signed out', async () => {
   const res = await fetch(`${url}/`);
   const html = await res.text();
-  assert.ok(html.includes(`<link rel="bsso_end_point" href="${ENDPOINT}">`));
+  // Signed out: the link carries a page challenge (protocol-spec.md#page-challenge).
+  assert.match(
+    html,
+    new RegExp(
+      `<link rel="bsso_end_point" href="${ENDPOINT}" data-bsso-nonce="[A-Za-z0-9_-]{50}" data-bsso-expires-in="3600" data-bsso-handle-set="[A-Za-z0-9_-]{22}">`,
+    ),
+  );
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.match(res.headers.getSetCookie().join('\n'), /__Host-bsso_browser=/);
   assert.ok(
     html.includes(
       '<a id="bsso_sign_in_button" class="button" href="/bsso?bsso=start">Sign in with your email</a>',

@@ -3,10 +3,13 @@
 import {
   type ChallengeAnswer,
   challengeUrl,
+  decodeAssertion,
   type FetchLike,
+  limits,
   parseAssertionAnswer,
   parseChallengeAnswer,
   parseEmail,
+  parsePageChallenge,
   requestJson,
 } from '@bsso/protocol';
 import { chooserKey, readChooserRequest } from '../shared/chooser-request.ts';
@@ -35,6 +38,7 @@ import { checkIssuedAssertion } from './check-assertion.ts';
 import type { Chooser } from './chooser.ts';
 import type { DiscoveryLookup } from './discovery-cache.ts';
 import type { FlowStore, ProviderFlow } from './flow.ts';
+import { createHandleCache, type HandleCache } from './handle-cache.ts';
 import type { SignInPopup } from './popup.ts';
 
 /** What the background knows about a message's sender (runtime.MessageSender). */
@@ -65,6 +69,8 @@ export interface BackgroundDeps {
   chooserUrl: string;
   /** Budget of each request to the provider, in ms. Default 15 s. */
   networkTimeoutMs?: number;
+  /** Handles reusable with page challenges; default in `local`. */
+  handles?: HandleCache;
 }
 
 export type Handlers = {
@@ -102,6 +108,7 @@ function isExtensionPage(sender: SenderLike, base: string, page?: string): boole
 
 export function createHandlers(deps: BackgroundDeps): Handlers {
   const timeoutMs = deps.networkTimeoutMs ?? 15_000;
+  const handles = deps.handles ?? createHandleCache(deps.local, deps.now);
 
   /** Step 5 of protocol-spec.md#extension-processing: the assertion request, with credentials. */
   const requestAssertion = async (flow: ProviderFlow, challenge: ChallengeAnswer) => {
@@ -167,13 +174,46 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       const provider = await deps.discovery(email);
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
-      // Step 4 is the content script's: it GETs this challenge URL from the page context.
-      // Only the domain goes to the site, and only now that the user has agreed.
+      // Step 4 from the page: its nonce and a handle this site gave before, when both are
+      // usable (protocol-spec.md#page-challenge); then no challenge request at all.
+      const fromPage = await pageChallenge(message, provider.issuer);
+      if (fromPage) {
+        const started = await deps.flows.apply(tabId, {
+          kind: 'assert',
+          endpoint: message.endpoint,
+        });
+        if (!started.ok || started.state?.phase !== 'asserting') return failure('no_flow');
+        const result = await assertFor(tabId, started.state, fromPage);
+        // A provider that no longer knows the handle signs with its own key: stop offering it.
+        if (result.ok && assertionKid(result.assertion) !== fromPage.handle) {
+          await handles.forget(message.endpoint, provider.issuer).catch(() => undefined);
+        }
+        return result;
+      }
+      // Step 4 is otherwise the content script's: it GETs this challenge URL from the page
+      // context. Only the domain goes to the site, and only now that the user has agreed.
       return { ok: true, challengeUrl: challengeUrl(message.endpoint, parseEmail(email).domain) };
     } catch (err) {
       await deps.flows.apply(tabId, { kind: 'end' });
       return toFailure(err);
     }
+  };
+
+  /**
+   * The page's challenge as a challenge answer, when its nonce has the margin left and a
+   * handle of this site for this issuer under the page's handle set is remembered; else null.
+   */
+  const pageChallenge = async (
+    message: BeginMessage,
+    issuer: string,
+  ): Promise<ChallengeAnswer | null> => {
+    const page = message.page && parsePageChallenge(message.page);
+    if (!message.page || !page) return null;
+    const leftMs = page.expiresIn * 1000 - message.page.ageMs;
+    if (leftMs < limits.pageChallengeMarginSeconds * 1000) return null;
+    const handle = await handles.usable(message.endpoint, issuer, page.handleSet);
+    if (handle === null) return null;
+    return { nonce: page.nonce, handle, expires_in: Math.floor(leftMs / 1000) };
   };
 
   const assert = async (
@@ -192,7 +232,23 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     }
     const started = await deps.flows.apply(tabId, { kind: 'assert', endpoint: message.endpoint });
     if (!started.ok || started.state?.phase !== 'asserting') return failure('no_flow');
-    const flow = started.state;
+    // Remembered for the page challenges of this site's later pages, beside the request.
+    const learning = handles
+      .learn(message.endpoint, started.state.issuer, challenge)
+      .catch(() => undefined);
+    try {
+      return await assertFor(tabId, started.state, challenge);
+    } finally {
+      await learning;
+    }
+  };
+
+  /** Steps 5 and 6 for a flow in `asserting`; the flow ends whatever the outcome. */
+  const assertFor = async (
+    tabId: number,
+    flow: ProviderFlow,
+    challenge: ChallengeAnswer,
+  ): Promise<{ ok: true; assertion: string } | Failure> => {
     try {
       // Step 5: the assertion request; on login_required the sign-in popup and one retry.
       let answer = await requestAssertion(flow, challenge);
@@ -286,6 +342,15 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     'chooser-to-background:choose': choose,
     'options-to-background:discover': discover,
   };
+}
+
+/** The `kid` of an assertion that passed step 6 (so it decodes). */
+function assertionKid(assertion: string): string | undefined {
+  try {
+    return decodeAssertion(assertion).header.kid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates a raw message and runs its handler; malformed messages get `invalid_request`. */

@@ -3,8 +3,20 @@
 // change at all (protocol-spec.md#page-markup). Costs one lookup on pages without BSSO (plus
 // a coalesced observer until found); the extension API is loaded only once the markup is
 // there (see api.ts).
-import { PAGE_LINK_REL, SIGN_IN_BUTTON_ID } from '@bsso/protocol';
-import type { Failure, Message, MessageType, ResultFor } from '../shared/messages.ts';
+import {
+  PAGE_HANDLE_SET_ATTR,
+  PAGE_LINK_REL,
+  PAGE_NONCE_ATTR,
+  PAGE_NONCE_EXPIRES_ATTR,
+  SIGN_IN_BUTTON_ID,
+} from '@bsso/protocol';
+import type {
+  Failure,
+  Message,
+  MessageType,
+  PageChallengeAttributes,
+  ResultFor,
+} from '../shared/messages.ts';
 import { clickNavigates, endpointForPage, QUIET_FAILURES } from '../shared/rules.ts';
 import { type BrowserApi, loadBrowserApi } from './api.ts';
 import { deliverAssertion } from './deliver.ts';
@@ -43,6 +55,21 @@ async function fetchChallenge(endpoint: string, url: string): Promise<unknown> {
   return response.json();
 }
 
+/**
+ * The page challenge of the endpoint link, as written (protocol-spec.md#page-challenge): read
+ * at the click, checked by the background. Its age counts from the start of the page's load.
+ */
+function pageChallenge(link: HTMLLinkElement): PageChallengeAttributes | undefined {
+  const nonce = link.getAttribute(PAGE_NONCE_ATTR);
+  if (nonce === null) return undefined;
+  return {
+    nonce,
+    expiresIn: link.getAttribute(PAGE_NONCE_EXPIRES_ATTR),
+    handleSet: link.getAttribute(PAGE_HANDLE_SET_ATTR),
+    ageMs: Math.max(0, Date.now() - performance.timeOrigin),
+  };
+}
+
 async function runFlow(browser: BrowserApi, button: Element): Promise<void> {
   // Step 1 (protocol-spec.md#extension-processing): the first link of the top frame names a
   // same-origin https endpoint; otherwise no network call at all.
@@ -53,8 +80,19 @@ async function runFlow(browser: BrowserApi, button: Element): Promise<void> {
   const endpoint = page.endpoint;
   // Steps 2 and 3 are the background's: it asks the user first (chooser or confirmation)
   // where needed, then discovers the provider; until it answers, nothing in the page changes.
-  const begun = await send(browser, { type: 'content-to-background:begin', endpoint });
+  const fromPage = pageChallenge(link);
+  const begun = await send(
+    browser,
+    fromPage
+      ? { type: 'content-to-background:begin', endpoint, page: fromPage }
+      : { type: 'content-to-background:begin', endpoint },
+  );
   if (!begun.ok) throw new FlowError(begun);
+  if ('assertion' in begun) {
+    // The page's own challenge was usable: steps 4 to 6 are done, step 7 now.
+    deliverAssertion(endpoint, begun.assertion, `${location.pathname}${location.search}`);
+    return;
+  }
   button.setAttribute('aria-busy', 'true');
   let challenge: unknown;
   try {

@@ -22,10 +22,24 @@ export interface Failure {
   message?: string;
 }
 
+/**
+ * The endpoint link's page challenge attributes as the page has them (null when absent), read
+ * by the background with parsePageChallenge (protocol-spec.md#page-challenge).
+ */
+export interface PageChallengeAttributes {
+  nonce: string | null;
+  expiresIn: string | null;
+  handleSet: string | null;
+  /** Milliseconds since the page began loading: the nonce's age, at most. */
+  ageMs: number;
+}
+
 export interface BeginMessage {
   type: 'content-to-background:begin';
   /** The site's endpoint URL, already checked against the page by the content script. */
   endpoint: string;
+  /** Present when the endpoint link carries a page challenge. */
+  page?: PageChallengeAttributes;
 }
 
 /** Sent once per page that carries usable BSSO markup, so the toolbar icon can say so. */
@@ -66,14 +80,21 @@ export type Message =
 export type MessageType = Message['type'];
 
 interface ResultMap {
-  'content-to-background:begin': {
-    ok: true;
-    /**
-     * Where the content script GETs the challenge (computed here, not in the content script).
-     * The content script never gets the address: nothing it could put into the page has it.
-     */
-    challengeUrl: string;
-  };
+  'content-to-background:begin':
+    | {
+        ok: true;
+        /**
+         * Where the content script GETs the challenge (computed here, not in the content
+         * script). The content script never gets the address: nothing it could put into the
+         * page has it.
+         */
+        challengeUrl: string;
+      }
+    | {
+        ok: true;
+        /** The page challenge was usable: the checked assertion, ready for delivery. */
+        assertion: string;
+      };
   'content-to-background:available': { ok: true };
   'content-to-background:assert': { ok: true; assertion: string };
   'chooser-to-background:choose': { ok: true };
@@ -88,6 +109,7 @@ export function failure(code: FailureCode, message?: string): Failure {
 
 const MAX_URL = 2048;
 const MAX_CHALLENGE = 4096;
+const MAX_ATTRIBUTE = 600;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -105,6 +127,20 @@ function isToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN_PATTERN.test(value);
 }
 
+function isAttribute(value: unknown): value is string | null {
+  return value === null || (typeof value === 'string' && value.length <= MAX_ATTRIBUTE);
+}
+
+function parsePageAttributes(value: unknown): PageChallengeAttributes | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['nonce', 'expiresIn', 'handleSet', 'ageMs'])) {
+    return undefined;
+  }
+  const { nonce, expiresIn, handleSet, ageMs } = value;
+  if (!isAttribute(nonce) || !isAttribute(expiresIn) || !isAttribute(handleSet)) return undefined;
+  if (typeof ageMs !== 'number' || !Number.isFinite(ageMs) || ageMs < 0) return undefined;
+  return { nonce, expiresIn, handleSet, ageMs };
+}
+
 /**
  * Validates an incoming message: known type, exactly the members it may have, each of the
  * right shape. Anything else is `undefined` and answered with `invalid_request`.
@@ -112,7 +148,15 @@ function isToken(value: unknown): value is string {
 export function parseMessage(value: unknown): Message | undefined {
   if (!isRecord(value)) return undefined;
   switch (value.type) {
-    case 'content-to-background:begin':
+    case 'content-to-background:begin': {
+      if (!onlyKeys(value, ['type', 'endpoint', 'page']) || !isUrlString(value.endpoint)) {
+        return undefined;
+      }
+      if (value.page === undefined) return { type: value.type, endpoint: value.endpoint };
+      const page = parsePageAttributes(value.page);
+      if (page === undefined) return undefined;
+      return { type: value.type, endpoint: value.endpoint, page };
+    }
     case 'content-to-background:available':
       if (!onlyKeys(value, ['type', 'endpoint']) || !isUrlString(value.endpoint)) return undefined;
       return { type: value.type, endpoint: value.endpoint };

@@ -50,6 +50,11 @@ export {
   type OutboundOptions,
 } from './outbound.ts';
 export {
+  type PageChallengeKeySource,
+  type PageChallengeKeys,
+  pageChallengeHtml,
+} from './page-challenge.ts';
+export {
   createMemoryRequestRateLimiter,
   type MemoryRequestRateLimiterOptions,
   type RequestRateLimiter,

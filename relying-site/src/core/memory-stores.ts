@@ -145,6 +145,15 @@ export function createMemoryNonceStore(
     async consume(nonce) {
       return map.take(nonce);
     },
+    // Synchronous check-and-set. A used page nonce shares the cap: at the cap the oldest
+    // record goes, and a dropped one could be used again only with a still-unexpired
+    // assertion for it from the same browser.
+    async claim(nonce, expiresAt) {
+      const key = `used:${nonce}`;
+      if (map.get(key) !== null) return false;
+      map.set(key, { browserId: '', expiresAt });
+      return true;
+    },
   };
 }
 

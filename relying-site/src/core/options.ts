@@ -2,6 +2,7 @@
 import { parseSecureUrl } from '@bsso/protocol';
 import type { DiscoveryPolicy } from './discovery.ts';
 import type { OutboundOptions } from './outbound.ts';
+import type { PageChallengeKeySource } from './page-challenge.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
 import type { SiteStores } from './stores.ts';
 
@@ -32,6 +33,14 @@ export interface SiteCoreOptions {
   sessionTtlSeconds?: number;
   /** Challenge nonce lifetime in seconds. Default 300. */
   nonceTtlSeconds?: number;
+  /**
+   * Page challenges (protocol-spec.md#page-challenge): `pageChallenge()` puts a nonce into a
+   * page, so a warm sign-in skips the challenge request. `ttlSeconds`: how long a page's
+   * nonce stays valid (default 3600). `keys`: the MAC key and handle set; default in memory
+   * (one process), or in Redis with `stores.redisUrl`. Several instances without Redis must
+   * pass one shared source, or `false` (no page challenges).
+   */
+  pageChallenge?: { ttlSeconds?: number; keys?: PageChallengeKeySource } | false;
   /** Tolerated clock skew on assertion times, in seconds. Default 60. */
   clockSkewSeconds?: number;
   /** Current time in ms; injected by tests. Default Date.now. */

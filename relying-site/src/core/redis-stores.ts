@@ -10,6 +10,11 @@ import {
   reportOutages,
 } from '@bsso/protocol/redis';
 import { base64url } from 'jose';
+import {
+  newPageChallengeKeys,
+  type PageChallengeKeySource,
+  type PageChallengeKeys,
+} from './page-challenge.ts';
 import type { RequestRateLimiter } from './rate-limit.ts';
 import type {
   AssociationCache,
@@ -39,6 +44,8 @@ export interface RedisStoresOptions {
 
 export interface RedisSiteStores extends SiteStores {
   readonly client: RedisClient;
+  /** The page challenge key and handle set, shared by every instance of the site. */
+  readonly pageChallengeKeys: PageChallengeKeySource;
   /** Closes the connection (only when this module opened it from a URL). */
   close(): Promise<void>;
 }
@@ -62,6 +69,7 @@ export function createRedisStores(
     sessions: createRedisSessionStore(client, p, now),
     associations: createRedisAssociationCache(client, p, now),
     discovery: createRedisDiscoveryCache(client, p, now),
+    pageChallengeKeys: redisPageChallengeKeys(client, p, now),
     async close() {
       if (owned && client.isOpen) await client.close();
     },
@@ -105,6 +113,15 @@ function createRedisNonceStore(client: RedisClient, prefix: string, now: () => n
     // GETDEL: one instance gets the record, every other one gets nothing.
     consume: (nonce) =>
       call('nonce consume', async () => parse<NonceRecord>(await client.getDel(key(nonce)), now())),
+    // SET NX: one instance records the page nonce as used, every other one finds it taken.
+    claim: (nonce, expiresAt) =>
+      call('nonce claim', async () => {
+        const taken = await client.set(`${prefix}used-nonce:${nonce}`, '1', {
+          condition: 'NX',
+          expiration: { type: 'PX', value: ttl(expiresAt, now()) },
+        });
+        return taken === 'OK';
+      }),
   };
 }
 
@@ -237,5 +254,49 @@ function createRedisDiscoveryCache(
           expiration: { type: 'PX', value: ttl(record.expiresAt, now()) },
         });
       }),
+  };
+}
+
+/** How long an instance reuses the page challenge keys it read before reading them again. */
+const PAGE_KEYS_REREAD_MS = 60_000;
+
+/**
+ * The page challenge key and handle set in Redis: the first instance writes them (SET NX),
+ * every instance reads the same. Re-read every minute, so an emptied Redis (which lost the
+ * associations too) gets a new handle set everywhere soon.
+ */
+function redisPageChallengeKeys(
+  client: RedisClient,
+  prefix: string,
+  now: () => number,
+): PageChallengeKeySource {
+  const key = `${prefix}page-challenge`;
+  let cached: { keys: PageChallengeKeys; readAt: number } | undefined;
+  let reading: Promise<PageChallengeKeys> | undefined;
+  const read = () =>
+    call('page challenge keys', async () => {
+      const fresh = newPageChallengeKeys();
+      await client.set(
+        key,
+        JSON.stringify({ key: base64url.encode(fresh.key), handleSet: fresh.handleSet }),
+        { condition: 'NX' },
+      );
+      const stored = JSON.parse((await client.get(key)) ?? 'null') as {
+        key?: unknown;
+        handleSet?: unknown;
+      } | null;
+      if (typeof stored?.key !== 'string' || typeof stored.handleSet !== 'string') {
+        throw new Error('The page challenge keys in Redis are malformed.');
+      }
+      const keys = { key: base64url.decode(stored.key), handleSet: stored.handleSet };
+      cached = { keys, readAt: now() };
+      return keys;
+    });
+  return async () => {
+    if (cached && now() - cached.readAt < PAGE_KEYS_REREAD_MS) return cached.keys;
+    reading ??= read().finally(() => {
+      reading = undefined;
+    });
+    return reading;
   };
 }

@@ -5,12 +5,14 @@ import {
   type ChallengeAnswer,
   createNonce,
   limits,
+  type PageChallenge,
   type ProviderConfig,
   parseDomain,
   randomToken,
 } from '@bsso/protocol';
 import { type Associations, createAssociations } from './associations.ts';
 import { type Brokers, createBrokers, parseFallbackBrokers } from './brokers.ts';
+import { BROWSER_COOKIE, browserCookie, readCookie } from './cookies.ts';
 import { createDiscovery, type Discovery } from './discovery.ts';
 import { createMemoryStores } from './memory-stores.ts';
 import {
@@ -20,6 +22,7 @@ import {
   type SiteCoreOptions,
 } from './options.ts';
 import { createOutbound, type OutboundOptions } from './outbound.ts';
+import { createPageNonce, memoryPageChallengeKeys, nonceConsumer } from './page-challenge.ts';
 import { createMemoryRequestRateLimiter } from './rate-limit.ts';
 import { createRedisRequestRateLimiter, createRedisStores } from './redis-stores.ts';
 import type { SessionRecord, SiteStores } from './stores.ts';
@@ -53,6 +56,15 @@ export interface SiteCore {
   limit(clientKey: string): Promise<void>;
   challenge(input: ChallengeInput): Promise<ChallengeAnswer>;
   /**
+   * A page challenge for the browser of a page request's Cookie header
+   * (protocol-spec.md#page-challenge), with the browser cookie to set when it had none; null
+   * when page challenges are off or their keys cannot be read (the page then goes without).
+   * Stores nothing.
+   */
+  pageChallenge(
+    cookieHeader: string | undefined,
+  ): Promise<{ challenge: PageChallenge; setCookie?: string } | null>;
+  /**
    * The configuration of the provider (or, for a domain that names none, the first fallback
    * broker) of a domain: the start page's discovery (protocol-spec.md#web-flow).
    */
@@ -73,12 +85,21 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const sessionTtl = positive(options.sessionTtlSeconds, 8 * 3600, 'sessionTtlSeconds');
   const nonceTtl = positive(options.nonceTtlSeconds, limits.nonceLifetimeSeconds, 'nonceTtl');
   const skew = options.clockSkewSeconds ?? limits.clockSkewSeconds;
+  const page = options.pageChallenge === false ? undefined : (options.pageChallenge ?? {});
+  const pageNonceTtl = positive(page?.ttlSeconds, 3600, 'pageChallenge.ttlSeconds');
+  if (pageNonceTtl > limits.maxPageNonceLifetimeSeconds) {
+    throw new TypeError('pageChallenge.ttlSeconds must be at most one day.');
+  }
   const { redisUrl, redisPrefix, ...given } = options.stores ?? {};
   const redis = redisUrl
     ? createRedisStores(redisUrl, { now, ...(redisPrefix ? { prefix: redisPrefix } : {}) })
     : undefined;
-  const { client: _client, close: closeRedis, ...shared } = redis ?? {};
+  const { client: _client, close: closeRedis, pageChallengeKeys: _keys, ...shared } = redis ?? {};
   const stores: SiteStores = { ...createMemoryStores(now), ...shared, ...given };
+  const pageKeys = page?.keys ?? redis?.pageChallengeKeys ?? memoryPageChallengeKeys();
+  // Without association handles (direct verification) a page nonce saves nothing.
+  const pageChallengesOn =
+    page !== undefined && mode === 'association' && stores.nonces.claim !== undefined;
   const outbound = createOutbound(outboundOptions(options));
   const discovery = createDiscovery(stores.discovery, outbound, options.discovery ?? {}, now);
   const associations = createAssociations(stores.associations, outbound, endpoint.origin, now);
@@ -138,19 +159,46 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     async challenge({ browserId, domain }) {
       const name = parseDomain(domain);
       const nonce = createNonce();
-      let handle: string | undefined;
+      let handle: { handle: string; expiresAt: number } | null = null;
       if (mode === 'association') {
         // A provider that cannot be found or associated with leaves direct verification.
         try {
           const config = await providerOrBroker(discovery, brokers, name);
-          handle = (await associations.current(config))?.handle;
+          handle = await associations.current(config);
         } catch {
-          handle = undefined;
+          handle = null;
         }
       }
       const expiresAt = now() + nonceTtl * 1000;
       await stores.nonces.put(nonce, { browserId, expiresAt });
-      return handle ? { nonce, handle, expires_in: nonceTtl } : { nonce, expires_in: nonceTtl };
+      if (!handle) return { nonce, expires_in: nonceTtl };
+      const answer: ChallengeAnswer = { nonce, handle: handle.handle, expires_in: nonceTtl };
+      // With page challenges the extension may reuse the handle while it stays verifiable.
+      const left = Math.floor((handle.expiresAt - now()) / 1000);
+      if (pageChallengesOn && left > 0) {
+        const keys = await pageKeys().catch(() => undefined);
+        if (keys) Object.assign(answer, { handle_expires_in: left, handle_set: keys.handleSet });
+      }
+      return answer;
+    },
+
+    async pageChallenge(cookieHeader) {
+      if (!pageChallengesOn) return null;
+      let keys: Awaited<ReturnType<typeof pageKeys>>;
+      try {
+        keys = await pageKeys();
+      } catch {
+        return null;
+      }
+      let browserId = readCookie(cookieHeader, BROWSER_COOKIE);
+      let setCookie: string | undefined;
+      if (browserId === undefined) {
+        browserId = randomToken(limits.idBytes * 2);
+        setCookie = browserCookie(browserId);
+      }
+      const nonce = createPageNonce(keys.key, browserId, now() + pageNonceTtl * 1000);
+      const challenge = { nonce, expiresIn: pageNonceTtl, handleSet: keys.handleSet };
+      return setCookie === undefined ? { challenge } : { challenge, setCookie };
     },
 
     providerFor: (domain) => providerOrBroker(discovery, brokers, parseDomain(domain)),
@@ -159,7 +207,7 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       return verifyAssertion(
         {
           audience: endpoint.href,
-          nonces: stores.nonces,
+          nonces: nonceConsumer(stores.nonces, pageKeys, input.browserId, now),
           discovery,
           brokers,
           associations,

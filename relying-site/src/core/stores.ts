@@ -13,6 +13,12 @@ export interface NonceStore {
   put(nonce: string, record: NonceRecord): Promise<void>;
   /** Returns the record and deletes it in one atomic step: a nonce is consumed at most once. */
   consume(nonce: string): Promise<NonceRecord | null>;
+  /**
+   * Records a page nonce as used until `expiresAt`, in one atomic step: true the first time,
+   * false ever after (protocol-spec.md#page-challenge). A store without it offers no page
+   * challenges.
+   */
+  claim?(nonce: string, expiresAt: number): Promise<boolean>;
 }
 
 export interface SessionRecord {

@@ -100,7 +100,13 @@ export function adapterSuite(adapter: Adapter): void {
       assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.equal(res.headers.get('access-control-allow-origin'), null);
       const body = (await res.json()) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(body).sort(), ['expires_in', 'handle', 'nonce']);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'expires_in',
+        'handle',
+        'handle_expires_in',
+        'handle_set',
+        'nonce',
+      ]);
       assert.match(String(body.nonce), /^[A-Za-z0-9_-]{43}$/);
       assert.equal(body.expires_in, 300);
       const [binding, ...more] = res.headers.getSetCookie();
