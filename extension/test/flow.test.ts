@@ -125,6 +125,85 @@ describe('createFlowStore', () => {
     await store.clear(1);
     assert.equal(await store.get(1), undefined);
   });
+
+  test('keeps flows in memory and writes each state to storage, in order', async () => {
+    const area = memoryArea();
+    let gets = 0;
+    // Writes wait until the test lets them go, the latest first: their order must still hold.
+    const held: (() => void)[] = [];
+    const gated = {
+      ...area,
+      get: (keys: string | string[]) => {
+        gets++;
+        return area.get(keys);
+      },
+      set: async (items: Record<string, unknown>) => {
+        await new Promise<void>((resolve) => held.push(resolve));
+        await area.set(items);
+      },
+    };
+    const release = async () => {
+      for (let i = 0; i < 20; i++) {
+        while (held.length > 0) held.pop()?.();
+        await Promise.resolve();
+      }
+    };
+    const store = createFlowStore(gated, () => 1000);
+    assert.equal((await store.apply(1, { kind: 'begin', endpoint: EP })).ok, true);
+    assert.equal((await store.apply(1, found)).ok, true);
+    assert.equal((await store.apply(1, { kind: 'assert', endpoint: EP })).ok, true);
+    assert.equal(gets, 1, 'storage is read once, when the tab is first seen');
+    await release();
+    await store.settled();
+    assert.equal((area.data.get('flow:1') as FlowState).phase, 'asserting');
+    assert.equal((await store.apply(1, { kind: 'end' })).ok, true);
+    assert.equal((await store.apply(1, { kind: 'begin', endpoint: EP })).ok, true);
+    await release();
+    await store.settled();
+    assert.equal((area.data.get('flow:1') as FlowState).phase, 'discovering');
+    assert.equal(gets, 1);
+    await store.clear(1);
+    await store.settled();
+    assert.equal(area.data.has('flow:1'), false);
+  });
+
+  test('a worker restart mid-flow reads the flow back from storage', async () => {
+    const area = memoryArea();
+    const before = createFlowStore(area, () => 1000);
+    await before.apply(1, { kind: 'begin', endpoint: EP });
+    await before.settled();
+    // A new worker: empty memory, the same storage.session.
+    const after = createFlowStore(area, () => 2000);
+    assert.deepEqual(await after.apply(1, { kind: 'begin', endpoint: EP }), {
+      ok: false,
+      code: 'busy',
+    });
+    assert.equal((await after.apply(1, found)).ok, true);
+    await after.settled();
+    const again = createFlowStore(area, () => 3000);
+    const asserting = await again.apply(1, { kind: 'assert', endpoint: EP });
+    assert.equal(asserting.ok && asserting.state?.phase, 'asserting');
+    assert.equal(asserting.ok && asserting.state?.startedAt, 1000);
+  });
+
+  test('a failed storage write does not fail the transition', async () => {
+    const area = memoryArea();
+    const store = createFlowStore(
+      {
+        ...area,
+        set: async () => {
+          throw new Error('quota');
+        },
+      },
+      () => 1000,
+    );
+    assert.equal((await store.apply(1, { kind: 'begin', endpoint: EP })).ok, true);
+    assert.deepEqual(await store.apply(1, { kind: 'begin', endpoint: EP }), {
+      ok: false,
+      code: 'busy',
+    });
+    await store.settled();
+  });
 });
 
 describe('readState', () => {

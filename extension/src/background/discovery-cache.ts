@@ -1,5 +1,13 @@
 // Provider discovery with a cache in browser.storage.local, so a warm sign-in makes no
 // WebFinger or configuration request. Failures are never cached.
+//
+// An entry is used until it expires (one hour by default), never after. Once it is in the
+// last part of its life (the last quarter by default) a lookup still answers from it at once
+// and starts one discovery in the background to replace it: so a user who signs in now and
+// then seldom waits for discovery. Lookups only happen once the user has agreed to a sign-in
+// (protocol-spec.md#extension-processing, step 3), so neither kind of discovery ever leaves
+// the browser before the user's click. One discovery per address at a time (a lookup that
+// misses while one runs waits for it); a failed refresh leaves the entry as it was.
 import type { ProviderConfig } from '@bsso/protocol';
 import { discoveryKey } from '../shared/broker.ts';
 import type { StorageAreaLike } from '../shared/storage.ts';
@@ -23,6 +31,13 @@ interface DiscoveryCacheOptions {
   currentBroker?: () => Promise<string | undefined>;
   /** How long a discovered provider is reused. Default: one hour. */
   ttlMs?: number;
+  /**
+   * A lookup that finds an entry with less than this left refreshes it in the background.
+   * Default: a quarter of `ttlMs`. 0 turns background refreshes off.
+   */
+  refreshBeforeExpiryMs?: number;
+  /** Told of a background refresh that failed (the entry stays as it was). */
+  onRefreshError?: (email: string, err: unknown) => void;
 }
 
 export type DiscoveryLookup = (email: string) => Promise<DiscoveredProvider>;
@@ -31,32 +46,54 @@ const keyFor = discoveryKey;
 
 export function createDiscoveryCache(options: DiscoveryCacheOptions): DiscoveryLookup {
   const ttl = options.ttlMs ?? 60 * 60 * 1000;
+  const refreshBefore = options.refreshBeforeExpiryMs ?? ttl / 4;
+  /** Per address, the discovery under way (a miss or a refresh). */
+  const running = new Map<string, Promise<DiscoveredProvider>>();
+
+  const discover = (email: string): Promise<DiscoveredProvider> => {
+    const already = running.get(email);
+    if (already) return already;
+    const run = (async () => {
+      const { config, broker } = await options.discover(email);
+      const found: DiscoveredProvider = {
+        issuer: config.issuer,
+        assertionEndpoint: config.assertion_endpoint,
+        ...(broker === undefined ? {} : { broker }),
+      };
+      await options.area.set({ [keyFor(email)]: { ...found, expiresAt: options.now() + ttl } });
+      return found;
+    })();
+    running.set(email, run);
+    const done = () => {
+      if (running.get(email) === run) running.delete(email);
+    };
+    run.then(done, done);
+    return run;
+  };
+
   return async (email) => {
     const key = keyFor(email);
     const cached = (await options.area.get(key))[key] as
       | (DiscoveredProvider & { expiresAt?: unknown })
       | undefined;
+    const now = options.now();
     if (
       cached &&
       typeof cached.expiresAt === 'number' &&
-      cached.expiresAt > options.now() &&
+      cached.expiresAt > now &&
       typeof cached.issuer === 'string' &&
       typeof cached.assertionEndpoint === 'string' &&
       (typeof cached.broker !== 'string' || cached.broker === (await options.currentBroker?.()))
     ) {
+      if (cached.expiresAt - now <= refreshBefore && !running.has(email)) {
+        discover(email).catch((err: unknown) => options.onRefreshError?.(email, err));
+      }
       return {
         issuer: cached.issuer,
         assertionEndpoint: cached.assertionEndpoint,
         ...(typeof cached.broker === 'string' ? { broker: cached.broker } : {}),
       };
     }
-    const { config, broker } = await options.discover(email);
-    const found: DiscoveredProvider = {
-      issuer: config.issuer,
-      assertionEndpoint: config.assertion_endpoint,
-      ...(broker === undefined ? {} : { broker }),
-    };
-    await options.area.set({ [key]: { ...found, expiresAt: options.now() + ttl } });
-    return found;
+    return discover(email);
   };
 }

@@ -1,6 +1,6 @@
-// One sign-in flow per tab, as a small state machine. The state lives in
-// browser.storage.session (the service worker may stop between two messages); transitions
-// are pure so they can be tested without a browser.
+// One sign-in flow per tab, as a small state machine. The state lives in the worker's memory
+// and in browser.storage.session (the service worker may stop between two messages);
+// transitions are pure so they can be tested without a browser.
 import { parseEmail } from '@bsso/protocol';
 import type { StorageAreaLike } from '../shared/storage.ts';
 
@@ -157,7 +157,20 @@ export function readState(value: unknown): FlowState | undefined {
   return { phase, endpoint, startedAt, email, issuer, assertionEndpoint };
 }
 
-export function createFlowStore(area: StorageAreaLike, now: () => number): FlowStore {
+/** The flow store of the worker: `settled` resolves once every write so far is in storage. */
+export interface MemoryFlowStore extends FlowStore {
+  settled(): Promise<void>;
+}
+
+/**
+ * Flows kept in memory while the worker lives and written through to `area`
+ * (storage.session) without waiting for the write: the transitions of a tab are serialized
+ * on memory, so the busy rule and their order hold; the writes of a tab go out one after the
+ * other in that same order, so storage ends with the last state. A new worker starts with
+ * an empty memory and reads a tab's flow from storage once, which is how a worker restart
+ * mid-flow behaves as before.
+ */
+export function createFlowStore(area: StorageAreaLike, now: () => number): MemoryFlowStore {
   // Only a queue for ordering: losing it with the worker loses nothing stored.
   const queues = new Map<number, Promise<unknown>>();
   const serialize = <T>(tabId: number, task: () => Promise<T>): Promise<T> => {
@@ -170,17 +183,49 @@ export function createFlowStore(area: StorageAreaLike, now: () => number): FlowS
     });
     return run;
   };
-  const get = async (tabId: number) => readState((await area.get(keyFor(tabId)))[keyFor(tabId)]);
+  /** A tab's flow as this worker knows it (undefined: known to have none). */
+  const memory = new Map<number, FlowState | undefined>();
+  /** Per tab, the write chain to storage. */
+  const writes = new Map<number, Promise<void>>();
+  const persist = (tabId: number, state: FlowState | undefined, forget = false): void => {
+    const key = keyFor(tabId);
+    const previous = writes.get(tabId) ?? Promise.resolve();
+    const written = previous
+      .then(() => (state === undefined ? area.remove(key) : area.set({ [key]: state })))
+      // A failed write leaves memory right for this worker; a later one may still land.
+      .catch(() => undefined);
+    writes.set(tabId, written);
+    void written.then(() => {
+      if (writes.get(tabId) !== written) return;
+      writes.delete(tabId);
+      // A closed tab's memory goes once its removal is in storage.
+      if (forget && memory.get(tabId) === undefined) memory.delete(tabId);
+    });
+  };
+  const get = async (tabId: number): Promise<FlowState | undefined> => {
+    if (memory.has(tabId)) return memory.get(tabId);
+    const stored = readState((await area.get(keyFor(tabId)))[keyFor(tabId)]);
+    // A transition made while storage answered is newer than what it said.
+    if (!memory.has(tabId)) memory.set(tabId, stored);
+    return memory.get(tabId);
+  };
   return {
     get,
     apply: (tabId, event) =>
       serialize(tabId, async () => {
         const result = nextFlow(await get(tabId), event, now());
         if (!result.ok) return result;
-        if (result.state === undefined) await area.remove(keyFor(tabId));
-        else await area.set({ [keyFor(tabId)]: result.state });
+        memory.set(tabId, result.state);
+        persist(tabId, result.state);
         return result;
       }),
-    clear: (tabId) => serialize(tabId, () => area.remove(keyFor(tabId))),
+    clear: (tabId) =>
+      serialize(tabId, async () => {
+        memory.set(tabId, undefined);
+        persist(tabId, undefined, true);
+      }),
+    settled: async () => {
+      while (writes.size > 0) await Promise.all(writes.values());
+    },
   };
 }

@@ -1,12 +1,15 @@
-// Service worker entry: wires browser APIs into the handlers. No state lives here; flows are
-// in storage.session, preferences and caches in storage.local.
+// Service worker entry: wires browser APIs into the handlers. Flows are in storage.session,
+// preferences and caches in storage.local; while the worker lives it keeps both in memory
+// too (flow.ts, local-cache.ts), so a warm sign-in waits for no storage round trip.
 import { discoverProvider } from '@bsso/protocol';
 import browser, { type Runtime } from 'webextension-polyfill';
-import { readBroker, withBrokerFallback } from '../shared/broker.ts';
+import { BROKER_KEY, discoveryKey, readBroker, withBrokerFallback } from '../shared/broker.ts';
+import { PREFERENCE_KEYS, readPreferences } from '../shared/storage.ts';
 import { createChooser } from './chooser.ts';
 import { createDiscoveryCache } from './discovery-cache.ts';
 import { createFlowStore } from './flow.ts';
 import { createHandlers, dispatch } from './handlers.ts';
+import { createCachedArea } from './local-cache.ts';
 import { createSignInPopup } from './popup.ts';
 
 const CHOOSER_PAGE = 'src/chooser/index.html';
@@ -15,7 +18,19 @@ const HOST_ACCESS = ['https://*/*'];
 
 function start(): void {
   const now = () => Date.now();
-  const local = browser.storage.local;
+  // storage.local through a memory cache that every write of the area, from any page of the
+  // extension, keeps right; it dies with the worker.
+  const local = createCachedArea(browser.storage.local);
+  browser.storage.onChanged.addListener((changes, areaName) => {
+    if (areaName === 'local') local.changed(changes);
+  });
+  // The worker wakes on a page's "available" message, before any click: read what a sign-in
+  // will read (storage only, nothing leaves the browser, nothing is written).
+  void local
+    .get([...PREFERENCE_KEYS, BROKER_KEY])
+    .then(() => readPreferences(local))
+    .then((prefs) => local.get(prefs.emails.map(discoveryKey)))
+    .catch(() => undefined);
   const session = browser.storage.session;
   const flows = createFlowStore(session, now);
   const chooserUrl = browser.runtime.getURL(CHOOSER_PAGE);

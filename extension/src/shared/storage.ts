@@ -146,13 +146,27 @@ export async function isConnectedSite(
   return (await readConnectedSites(area)).some((c) => c.site === site && c.email === email);
 }
 
-/** Records (or refreshes) that an address was used at a site. */
+/**
+ * How stale the time of a connected site may get before a sign-in refreshes it: a sign-in at
+ * a site the address used within the last hour writes nothing (the options page shows the
+ * time of the last recorded use, so it is at most this much behind).
+ */
+export const CONNECTED_REFRESH_MS = 60 * 60 * 1000;
+
+/**
+ * Records that an address was used at a site (most recent first). A site already recorded
+ * for the address is left as it is, unless its time is older than `refreshMs`: then it is
+ * refreshed and moves to the front. So at most one write an hour per site and address.
+ */
 export async function recordConnectedSite(
   area: StorageAreaLike,
   entry: ConnectedSite,
+  refreshMs = CONNECTED_REFRESH_MS,
 ): Promise<void> {
   const list = await readConnectedSites(area);
-  const others = list.filter((c) => !(c.site === entry.site && c.email === entry.email));
+  const known = list.find((c) => c.site === entry.site && c.email === entry.email);
+  if (known && entry.time - known.time < refreshMs && entry.time >= known.time) return;
+  const others = list.filter((c) => c !== known);
   await area.set({ [KEYS.connected]: [entry, ...others].slice(0, MAX_CONNECTED) });
 }
 
