@@ -47,8 +47,9 @@ export function createHandleCache(area: StorageAreaLike, now: () => number): Han
       const { handle, handle_set: handleSet, handle_expires_in: seconds } = challenge;
       const key = handleKey(endpoint, issuer);
       if (handle === undefined || handleSet === undefined || seconds === undefined) {
-        // The site no longer offers a reusable handle: forget any older one.
-        await area.remove(key);
+        // The site no longer offers a reusable handle: forget any older one (no write when
+        // there is none, the common case of a site without page challenges).
+        if ((await area.get(key))[key] !== undefined) await area.remove(key);
         return;
       }
       const entry: RememberedHandle = { handle, handleSet, expiresAt: now() + seconds * 1000 };
