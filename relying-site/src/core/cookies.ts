@@ -2,17 +2,22 @@
 export const BROWSER_COOKIE = '__Host-bsso_browser';
 export const SESSION_COOKIE = '__Host-bsso_session';
 
+// Only our own token shape; anything else is treated as absent.
+const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+
 /** Reads one cookie from a Cookie header; first occurrence wins. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim();
-      // Only our own token shape; anything else is treated as absent.
-      return /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : undefined;
+  // One pass over the header, no array of its parts (read several times per delivery).
+  for (let start = 0; start < header.length; ) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
+      const value = header.slice(eq + 1, end).trim();
+      return TOKEN.test(value) ? value : undefined;
     }
+    start = end + 1;
   }
   return undefined;
 }

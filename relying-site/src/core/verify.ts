@@ -17,7 +17,7 @@ import type { Brokers } from './brokers.ts';
 import { verifyDirectly } from './direct.ts';
 import type { Discovery } from './discovery.ts';
 import type { Outbound } from './outbound.ts';
-import type { NonceStore } from './stores.ts';
+import type { NonceRecord, NonceStore } from './stores.ts';
 
 export interface VerifyContext {
   audience: string;
@@ -48,7 +48,9 @@ export async function verifyAssertion(
   input: VerifyInput,
 ): Promise<VerifiedAssertion> {
   const decoded = decodeAssertion(input.assertion); // step 2: shape only, no crypto
-  await consumeNonce(ctx, decoded.claims.nonce, input.browserId); // step 3
+  // Step 3. The steps await only the stores and the network, not helpers of their own: each
+  // async layer is a promise and a turn of the microtask queue on every sign-in.
+  checkNonce(ctx, await ctx.nonces.consume(decoded.claims.nonce), input.browserId);
   const config = await authoritativeProvider(ctx, decoded.claims); // step 4
   checkAssertionClaims(decoded.claims, {
     issuer: config.issuer,
@@ -56,17 +58,22 @@ export async function verifyAssertion(
     now: ctx.now(),
     clockSkewSeconds: ctx.clockSkewSeconds,
   }); // step 5
-  await checkSignature(ctx, config, input.assertion, decoded); // step 6
+  // Step 6: HS256 against the site's own association cache (the handle is never forwarded).
+  if (decoded.header.alg === ASSOCIATION_ALG) {
+    const key = await ctx.associations.keyFor(config.issuer, decoded.header.kid);
+    await verifyAssociationSignature(input.assertion, key.secret);
+  } else {
+    await checkDirectly(ctx, config, input.assertion, decoded);
+  }
   return { email: decoded.claims.sub, issuer: config.issuer, claims: decoded.claims };
 }
 
-/** The nonce exists, is unexpired and belongs to this browser; consumed whatever follows. */
-async function consumeNonce(
+/** The consumed nonce record exists, is unexpired and belongs to this browser. */
+function checkNonce(
   ctx: VerifyContext,
-  nonce: string,
+  record: NonceRecord | null,
   browserId: string | undefined,
-): Promise<void> {
-  const record = await ctx.nonces.consume(nonce);
+): void {
   if (!record || record.expiresAt <= ctx.now() || browserId === undefined) {
     throw new BssoError('invalid_nonce', 'The sign-in request is unknown or was already used.');
   }
@@ -104,18 +111,13 @@ async function authoritativeProvider(
   return config;
 }
 
-/** HS256 against the site's own association cache (never forwarded); EdDSA directly. */
-async function checkSignature(
+/** EdDSA: the provider checks its own signature; a purge of the handle it invalidated. */
+async function checkDirectly(
   ctx: VerifyContext,
   config: ProviderConfig,
   token: string,
-  { header, claims }: DecodedAssertion,
+  { claims }: DecodedAssertion,
 ): Promise<void> {
-  if (header.alg === ASSOCIATION_ALG) {
-    const key = await ctx.associations.keyFor(config.issuer, header.kid);
-    await verifyAssociationSignature(token, key.secret);
-    return;
-  }
   await verifyDirectly(ctx.outbound, config, token, claims);
   if (claims.invalidate_handle !== undefined) {
     await ctx.associations.purge(config.issuer, claims.invalidate_handle);
