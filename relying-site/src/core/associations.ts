@@ -1,18 +1,26 @@
 // The site's associations (protocol-spec.md#association): created on demand, cached per
 // issuer, renewed before expiry, one request per issuer however many challenges race. The
 // site keeps each for at most a day, whatever the provider asks (threat 49), and offers only
-// a handle its cache actually holds.
+// a handle its cache actually holds. Renewal runs in the background: a challenge that finds a
+// live association answers with it at once and never waits for the provider (issue 17); only
+// a challenge with no usable association waits for the first one.
 import { BssoError, type ProviderConfig, parseAssociationAnswer } from '@bsso/protocol';
 import type { Outbound } from './outbound.ts';
 import type { AssociationCache, AssociationKey, AssociationRecord } from './stores.ts';
 
 export interface Associations {
-  /** A usable association with the provider, creating or renewing it if needed; null if none. */
+  /**
+   * A usable association with the provider; null if none. A live one is returned at once (its
+   * renewal, when due, starts in the background); only when there is none does this wait for
+   * a new one.
+   */
   current(config: ProviderConfig): Promise<AssociationRecord | null>;
   /** The live key for `handle` with `issuer`; throws unknown_association / association_expired. */
   keyFor(issuer: string, handle: string): Promise<AssociationKey>;
   /** Forgets `handle` (the provider invalidated it). */
   purge(issuer: string, handle: string): Promise<void>;
+  /** Resolves when no background renewal is running (tests, graceful shutdown). */
+  settled(): Promise<void>;
 }
 
 /** Renew when less than 10% of the lifetime or less than 60 s are left. */
@@ -112,23 +120,50 @@ export function createAssociations(
     }
   }
 
+  // One association request per issuer in flight, in the foreground or the background.
+  function associate(config: ProviderConfig, live: AssociationRecord | null) {
+    let pending = inFlight.get(config.issuer);
+    if (!pending) {
+      pending = createShared(config, live).finally(() => inFlight.delete(config.issuer));
+      inFlight.set(config.issuer, pending);
+    }
+    return pending;
+  }
+
+  // Renewals off the sign-in path. A failure changes nothing: the live key stays until it
+  // expires, and a later challenge in the renewal window tries again.
+  const background = new Set<Promise<unknown>>();
+  function renewInBackground(config: ProviderConfig, live: AssociationRecord): void {
+    if (inFlight.has(config.issuer)) return;
+    const renewal: Promise<void> = associate(config, live)
+      .then(
+        () => undefined,
+        (err: unknown) => logRenewalFailure(err),
+      )
+      .finally(() => background.delete(renewal));
+    background.add(renewal);
+  }
+
   return {
     async current(config) {
       const t = now();
       const cached = await cache.get(config.issuer);
       const live = cached && cached.expiresAt > t ? cached : null;
-      if (live && !needsRenewal(live, t)) return live;
-      let pending = inFlight.get(config.issuer);
-      if (!pending) {
-        pending = createShared(config, live).finally(() => inFlight.delete(config.issuer));
-        inFlight.set(config.issuer, pending);
+      if (live) {
+        if (needsRenewal(live, t)) renewInBackground(config, live);
+        return live;
       }
       try {
-        return await pending;
+        // The first association (or the last one expired): this challenge waits for it.
+        return unexpired(await associate(config, null));
       } catch {
-        // No new association: keep using a live one, else the sign-in verifies directly.
-        return live && live.expiresAt > now() ? live : null;
+        // No association: the sign-in verifies directly.
+        return null;
       }
+    },
+
+    async settled() {
+      while (background.size > 0) await Promise.all(background);
     },
 
     async keyFor(issuer, handle) {
@@ -155,4 +190,11 @@ export function createAssociations(
       }
     },
   };
+}
+
+// Codes only (a message may name the provider's host); a provider fault is expected here.
+function logRenewalFailure(err: unknown): void {
+  if (!(err instanceof BssoError)) {
+    console.error('bsso: association renewal failed', (err as Error)?.name);
+  }
 }

@@ -1,5 +1,8 @@
 // Site-side discovery (protocol-spec.md#discovery): which provider an email domain names,
-// cached per domain. Concurrent look-ups of one domain share one request.
+// cached per domain. Concurrent look-ups of one domain share one request. A cached record in
+// the last tenth of its cache time is still answered from the cache, and refreshed in the
+// background (issue 17): a sign-in waits for discovery only when the domain has no record
+// or its record has expired. An expired record is never used.
 import {
   BssoError,
   DOMAIN_PROBE_LOCAL_PART,
@@ -37,7 +40,12 @@ export interface Discovery {
    * Throws `no_provider` when the domain answered that it names none (protocol-spec.md#fallback).
    */
   forDomain(domain: string, address?: string): Promise<ProviderConfig>;
+  /** Resolves when no background refresh is running (tests, graceful shutdown). */
+  settled(): Promise<void>;
 }
+
+/** A record is refreshed in the background when less than this part of its cache time is left. */
+export const DISCOVERY_REFRESH_FRACTION = 0.1;
 
 export function createDiscovery(
   cache: DiscoveryCache,
@@ -85,12 +93,43 @@ export function createDiscovery(
     return config;
   }
 
+  // Refreshes off the sign-in path, one per domain (a foreground look-up of the domain joins
+  // it). A failure changes nothing: the good record stays until it expires and is not
+  // remembered as a failure; a later look-up in the last tenth tries again.
+  const background = new Set<Promise<void>>();
+  function refreshInBackground(domain: string, address: string): void {
+    if (inFlight.has(domain)) return;
+    const pending = (async () => {
+      // Another instance sharing the cache may have refreshed it meanwhile.
+      const record = await cache.get(domain);
+      if (record && !refreshDue(record.expiresAt, now())) return record.config;
+      return lookUp(domain, address);
+    })().finally(() => inFlight.delete(domain));
+    inFlight.set(domain, pending);
+    const refresh: Promise<void> = pending
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => background.delete(refresh));
+    background.add(refresh);
+  }
+
+  const refreshDue = (expiresAt: number, t: number) =>
+    expiresAt - t < ttlMs * DISCOVERY_REFRESH_FRACTION;
+
   return {
     async forDomain(domain, address) {
       const cached = await cache.get(domain);
-      if (cached && cached.expiresAt > now()) return cached.config;
+      const t = now();
+      if (cached && cached.expiresAt > t) {
+        if (refreshDue(cached.expiresAt, t)) {
+          refreshInBackground(domain, address ?? `${DOMAIN_PROBE_LOCAL_PART}@${domain}`);
+        }
+        return cached.config;
+      }
       const failed = failures.get(domain);
-      if (failed && failed.until > now()) throw failed.error;
+      if (failed && failed.until > t) throw failed.error;
       let pending = inFlight.get(domain);
       if (!pending) {
         pending = lookUp(domain, address ?? `${DOMAIN_PROBE_LOCAL_PART}@${domain}`)
@@ -102,6 +141,10 @@ export function createDiscovery(
         inFlight.set(domain, pending);
       }
       return pending;
+    },
+
+    async settled() {
+      while (background.size > 0) await Promise.all(background);
     },
   };
 }
