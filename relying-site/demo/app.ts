@@ -12,7 +12,8 @@ export interface DemoSiteOptions extends BssoOptions {
 
 export function createDemoSite(options: DemoSiteOptions): Express {
   const { siteName = 'BSSO demo site', ...bssoOptions } = options;
-  const router = bsso(bssoOptions);
+  // The delivery is answered with the signed-in page itself: one navigation less.
+  const router = bsso({ deliveryAnswer: 'page', ...bssoOptions });
   const endpoint = router.core.endpoint;
   const app = express();
   app.disable('x-powered-by');
@@ -23,6 +24,7 @@ export function createDemoSite(options: DemoSiteOptions): Express {
       'Content-Security-Policy': [
         "default-src 'none'",
         `style-src 'nonce-${nonce}'`,
+        `script-src 'nonce-${nonce}'`,
         "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
@@ -59,6 +61,7 @@ export function createDemoSite(options: DemoSiteOptions): Express {
     const linkExtra = email ? '' : await pageChallenge(router, req, res);
     page(res, siteName, endpoint.href, {
       linkExtra,
+      delivered: req.bsso.delivered,
       title: siteName,
       body: `<p>Sign in with your email address. No password here.</p>
       <a id="${SIGN_IN_BUTTON_ID}" class="button" href="${escapeHtml(`${endpoint.pathname}?${start}`)}">Sign in with your email</a>
@@ -69,6 +72,7 @@ export function createDemoSite(options: DemoSiteOptions): Express {
   app.get('/members', requireSignIn(), (req, res) => {
     page(res, siteName, endpoint.href, {
       title: `Members · ${siteName}`,
+      delivered: req.bsso.delivered,
       body: `<p id="members-email">Welcome, <strong>${escapeHtml(req.bsso.email ?? '')}</strong>.</p>
       <p>Only signed-in visitors see this page.</p><p><a href="/">Home</a></p>`,
     });
@@ -84,7 +88,7 @@ function page(
   res: Response,
   siteName: string,
   endpointHref: string,
-  content: { title: string; body: string; linkExtra?: string },
+  content: { title: string; body: string; linkExtra?: string; delivered?: string | undefined },
 ): void {
   const nonce = String(res.locals.cspNonce);
   res
@@ -110,7 +114,13 @@ function page(
       background: #8881; }
   </style>
 </head>
-<body>
+<body>${
+      // The answer to the delivery POST: its URL becomes the page's own, so a reload is a GET.
+      content.delivered === undefined
+        ? ''
+        : `
+  <script nonce="${nonce}">history.replaceState(null, '', ${JSON.stringify(content.delivered).replace(/</g, '\\u003c')});</script>`
+    }
   <h1>${escapeHtml(siteName)}</h1>
   ${content.body}
 </body>

@@ -70,8 +70,16 @@ test('members: redirect when signed out; sign in; account state; sign out', asyn
     nonce: c.nonce,
     ...(c.handle ? { handle: c.handle } : {}),
   });
-  const d = await browser.deliver({ assertion: a, return_to: '/members' });
-  assert.equal(d.location, '/members');
+  // The demo answers the delivery with the members page itself (deliveryAnswer: 'page'),
+  // whose script makes /members its URL.
+  const d = await browser.deliver({ assertion: a, return_to: '/members' }, { accept: 'text/html' });
+  assert.equal(d.status, 200);
+  assert.equal(d.location, null);
+  assert.ok(d.text.includes(`Welcome, <strong>${ALICE}</strong>`));
+  assert.match(
+    d.text,
+    /<script nonce="[^"]+">history\.replaceState\(null, '', "\/members"\);<\/script>/,
+  );
   const cookie = { cookie: browser.cookieHeader() };
   const home = await (await fetch(`${url}/`, { headers: cookie })).text();
   assert.ok(home.includes(`<p id="signed-in-as">Signed in as <strong>${ALICE}</strong></p>`));

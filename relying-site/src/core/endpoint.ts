@@ -42,12 +42,34 @@ export interface BssoEndpointOptions<Raw = unknown> extends SiteCoreOptions {
    * Throwing refuses the sign-in (no session).
    */
   onSignIn?: (email: string, req: Raw) => Promise<void> | void;
+  /**
+   * How a successful delivery is answered (protocol-spec.md#delivery): 'redirect' (default),
+   * 303 to the return path; 'page', the return path's page itself in the answer to the POST,
+   * one navigation less. Adapters that can hand the request on to the app's own route do
+   * ('page' in Express); the others answer 303. The page then gets `req.bsso.delivered` and
+   * should set its URL to it (history.replaceState), so that a reload does not resend the form.
+   */
+  deliveryAnswer?: 'redirect' | 'page';
 }
 
 /** Who a request is signed in as; adapters put it on their request (`req.bsso`). */
 export interface BssoRequestState {
   /** The signed-in email address, or null. */
   email: string | null;
+  /**
+   * Set when this request is the delivery itself, answered with the page
+   * (`deliveryAnswer: 'page'`): the return path, which the page should make its URL.
+   */
+  delivered?: string;
+}
+
+/** A successful delivery's answer: the 303, and what an adapter needs to show the page instead. */
+export interface SignedInAnswer extends SiteAnswer {
+  signedIn: VerifiedDelivery;
+}
+
+export function isSignedInAnswer(answer: SiteAnswer): answer is SignedInAnswer {
+  return 'signedIn' in answer;
 }
 
 /** A verified delivery (steps 1 to 6), before any session. */
@@ -125,7 +147,11 @@ export function createBssoEndpoint<Raw = unknown>(
     if (readCookie(request.header('cookie'), WEB_BROWSER_COOKIE) !== undefined) {
       setCookies.push(clearWebBrowserCookie());
     }
-    return redirectAnswer(returnTo, setCookies);
+    const answer: SignedInAnswer = {
+      ...redirectAnswer(returnTo, setCookies),
+      signedIn: { email, returnTo },
+    };
+    return answer;
   }
 
   function checkSameOrigin(request: SiteRequest<Raw>): void {

@@ -27,6 +27,8 @@ export {
   type BssoEndpointOptions,
   type BssoRequestState,
   createBssoEndpoint,
+  isSignedInAnswer,
+  type SignedInAnswer,
   type SiteRequest,
   type VerifiedDelivery,
 } from './endpoint.ts';
