@@ -46,6 +46,8 @@ export interface TopologyOptions {
   accountBackend?: AccountBackendOptions;
   /** What https://idp.test serves (an upstream OpenID provider). Default: no such site. */
   idpHandler?: RequestListener;
+  /** How the demo site answers a delivery (protocol-spec.md#delivery). Default 'redirect'. */
+  deliveryAnswer?: 'redirect' | 'page';
 }
 
 /** Counts requests per path, so tests can say which server-to-server calls happened. */
@@ -138,6 +140,7 @@ export async function startTopology(
           endpoint: SITE_ENDPOINT,
           verification: mode,
           outbound: { network },
+          ...(options.deliveryAnswer ? { deliveryAnswer: options.deliveryAnswer } : {}),
         }),
       ),
     );

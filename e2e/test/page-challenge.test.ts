@@ -1,15 +1,18 @@
 // Page challenges in the real browser (protocol-spec.md#page-challenge, threat 51): the demo
 // site puts a nonce into its signed-out page; once the extension remembers the site's handle,
-// a sign-in makes no challenge request, and a site that lost its cache is asked again.
+// a sign-in makes no challenge request, and a site that lost its cache is asked again. The
+// site answers the delivery with the page itself (deliveryAnswer: 'page'): the warm sign-in is
+// one request to the provider and one navigation.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { Request } from 'playwright';
 import { ALICE, addAddressInExtension, signInAtProvider, signInAtSite } from '../src/steps.ts';
 import { startTopology, type Topology } from '../src/topology.ts';
 
 describe('page challenge', () => {
   let t: Topology;
   before(async () => {
-    t = await startTopology('association');
+    t = await startTopology('association', { deliveryAnswer: 'page' });
     await t.provider.accounts.create(ALICE.email, ALICE.password);
   });
   after(async () => t?.close());
@@ -39,9 +42,19 @@ describe('page challenge', () => {
 
     t.siteLog.clear();
     t.providerLog.clear();
+    const navigations: string[] = [];
+    const onRequest = (r: Request) => {
+      if (r.isNavigationRequest()) navigations.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    };
+    page.on('request', onRequest);
     assert.match(await signInAtSite(page), /alice@mail\.test/);
+    page.off('request', onRequest);
     assert.equal(challenges(), 0, 'no challenge request');
     assert.equal(deliveries(), 1);
+    // The signed-out page, then one navigation: the delivery, answered with the signed-in
+    // page, whose URL is then '/'.
+    assert.deepEqual(navigations, ['GET /', 'POST /bsso']);
+    assert.equal(page.url(), 'https://site.test/');
     assert.deepEqual(t.providerLog.serverToServer(), [], 'verified with the association');
     assert.equal(t.providerLog.count('/bsso/assertion'), 1);
   });

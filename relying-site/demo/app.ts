@@ -12,8 +12,8 @@ export interface DemoSiteOptions extends BssoOptions {
 
 export function createDemoSite(options: DemoSiteOptions): Express {
   const { siteName = 'BSSO demo site', ...bssoOptions } = options;
-  // The delivery is answered with the signed-in page itself: one navigation less.
-  const router = bsso({ deliveryAnswer: 'page', ...bssoOptions });
+  // With deliveryAnswer: 'page' the delivery is answered with the signed-in page itself.
+  const router = bsso(bssoOptions);
   const endpoint = router.core.endpoint;
   const app = express();
   app.disable('x-powered-by');

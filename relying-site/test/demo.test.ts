@@ -15,6 +15,7 @@ before(async () => {
   const app = createDemoSite({
     endpoint: ENDPOINT,
     siteName: 'Demo',
+    deliveryAnswer: 'page',
     now: () => fx.clock.now,
     outbound: { network: fx.network },
   });
@@ -70,7 +71,7 @@ test('members: redirect when signed out; sign in; account state; sign out', asyn
     nonce: c.nonce,
     ...(c.handle ? { handle: c.handle } : {}),
   });
-  // The demo answers the delivery with the members page itself (deliveryAnswer: 'page'),
+  // With deliveryAnswer: 'page' the demo answers the delivery with the members page itself,
   // whose script makes /members its URL.
   const d = await browser.deliver({ assertion: a, return_to: '/members' }, { accept: 'text/html' });
   assert.equal(d.status, 200);
