@@ -2,7 +2,9 @@
 // page loaded. BSSO (warm and cold) side by side with an OpenID Connect authorization-code
 // sign-in (oidc-provider + openid-client) and the floor (one fetch + one form POST), all
 // interleaved in one browser. --rtt=N delays every request N ms (network latency).
-// Run: npm run bench:signin -w @bsso/bench [-- --runs=30 --rtt=0]
+// Run: npm run bench:signin -w @bsso/bench [-- --runs=30 --rtt=0 --delivery=page]
+// --delivery=redirect: the demo site answers the delivery 303 (its default) instead of with
+// the signed-in page (deliveryAnswer: 'page', protocol-spec.md#delivery).
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -92,6 +94,7 @@ const PAGE_PROBE = `(() => {
 async function main(): Promise<void> {
   const runs = numberFlag('runs', 30);
   const rtt = numberFlag('rtt', 0);
+  const delivery = process.argv.includes('--delivery=redirect') ? 'redirect' : 'page';
   const machine = machineInfo();
   const pki = makeTestPki([PROVIDER_NAME, SITE_NAME, OP_NAME, RP_NAME, FLOOR_NAME, STUB_NAME]);
   const dataDir = mkdtempSync(join(tmpdir(), 'bsso-bench-provider-'));
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
       endpoint: `https://${SITE_NAME}/bsso`,
       verification: 'association',
       outbound: { network: siteNetwork },
+      deliveryAnswer: delivery,
     });
   const op = createOidcProvider();
   const newRp = () => createOidcRelyingParty(op.clientSecret);
@@ -335,9 +339,11 @@ async function main(): Promise<void> {
       bssoColdRuns: runs,
     };
     console.log('checks', checks);
-    writeResult(rtt === 0 ? 'signin' : `signin-rtt${rtt}`, machine, {
+    const name = rtt === 0 ? 'signin' : `signin-rtt${rtt}`;
+    writeResult(delivery === 'page' ? name : `${name}-redirect`, machine, {
       runs,
       rttMs: rtt,
+      delivery,
       storageMs,
       unit: 'ms',
       summary,
