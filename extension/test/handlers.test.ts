@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type AssertionClaims, type AssertionSigningKey, signAssertion } from '@bsso/protocol';
+import {
+  type AssertionClaims,
+  type AssertionSigningKey,
+  BssoError,
+  signAssertion,
+} from '@bsso/protocol';
 import { createFlowStore } from '../src/background/flow.ts';
 import {
   type BackgroundDeps,
@@ -114,6 +119,7 @@ async function setup(
   };
   const handlers = createHandlers(deps);
   return {
+    deps,
     local,
     session,
     calls,
@@ -542,5 +548,53 @@ describe('page challenge (protocol-spec.md#page-challenge, threat 51)', () => {
     // The provider did not sign under the handle: the next page asks for a challenge again.
     const after = await t.send(page());
     assert.ok(after.ok && 'challengeUrl' in after);
+  });
+});
+
+describe('discovery beside the challenge request (not cached)', () => {
+  /** A setup whose discovery is not cached and answers only when the test says so. */
+  async function cold(result: 'found' | 'fails') {
+    const t = await setup([json(200, { assertion: JWT })]);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const lookup = Object.assign(
+      async () => {
+        started++;
+        await gate;
+        if (result === 'fails') throw new BssoError('discovery_failed');
+        return { issuer: ISSUER, assertionEndpoint: `${ISSUER}/bsso/assertion` };
+      },
+      { cached: async () => null },
+    );
+    const handlers = createHandlers({ ...t.deps, discovery: lookup });
+    const send = (m: unknown) => dispatch(handlers, m, tabSender);
+    return { t, send, release, started: () => started };
+  }
+
+  test('begin answers with the challenge URL while discovery runs; assert waits for it', async () => {
+    const c = await cold('found');
+    const begun = await c.send(begin);
+    assert.ok(begun.ok && 'challengeUrl' in begun, 'answered before discovery finished');
+    assert.equal(c.started(), 1);
+    const asserted = c.send(assertMsg);
+    c.release();
+    const r = await asserted;
+    assert.ok(r.ok && 'assertion' in r);
+    assert.equal(c.t.calls.length, 1, 'one request to the provider');
+  });
+
+  test('a failed discovery ends the sign-in at assert, with no request to the provider', async () => {
+    const c = await cold('fails');
+    assert.ok((await c.send(begin)).ok);
+    c.release();
+    const r = await c.send(assertMsg);
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.code, 'discovery_failed');
+    assert.equal(c.t.calls.length, 0);
+    // The flow has ended: a new sign-in may begin.
+    assert.ok((await c.send(begin)).ok);
   });
 });

@@ -40,7 +40,10 @@ interface DiscoveryCacheOptions {
   onRefreshError?: (email: string, err: unknown) => void;
 }
 
-export type DiscoveryLookup = (email: string) => Promise<DiscoveredProvider>;
+export type DiscoveryLookup = ((email: string) => Promise<DiscoveredProvider>) & {
+  /** The cached provider of the address, or null: never a request (but maybe a refresh). */
+  cached?: (email: string) => Promise<DiscoveredProvider | null>;
+};
 
 const keyFor = discoveryKey;
 
@@ -71,29 +74,32 @@ export function createDiscoveryCache(options: DiscoveryCacheOptions): DiscoveryL
     return run;
   };
 
-  return async (email) => {
+  const cached = async (email: string): Promise<DiscoveredProvider | null> => {
     const key = keyFor(email);
-    const cached = (await options.area.get(key))[key] as
+    const entry = (await options.area.get(key))[key] as
       | (DiscoveredProvider & { expiresAt?: unknown })
       | undefined;
     const now = options.now();
     if (
-      cached &&
-      typeof cached.expiresAt === 'number' &&
-      cached.expiresAt > now &&
-      typeof cached.issuer === 'string' &&
-      typeof cached.assertionEndpoint === 'string' &&
-      (typeof cached.broker !== 'string' || cached.broker === (await options.currentBroker?.()))
+      entry &&
+      typeof entry.expiresAt === 'number' &&
+      entry.expiresAt > now &&
+      typeof entry.issuer === 'string' &&
+      typeof entry.assertionEndpoint === 'string' &&
+      (typeof entry.broker !== 'string' || entry.broker === (await options.currentBroker?.()))
     ) {
-      if (cached.expiresAt - now <= refreshBefore && !running.has(email)) {
+      if (entry.expiresAt - now <= refreshBefore && !running.has(email)) {
         discover(email).catch((err: unknown) => options.onRefreshError?.(email, err));
       }
       return {
-        issuer: cached.issuer,
-        assertionEndpoint: cached.assertionEndpoint,
-        ...(typeof cached.broker === 'string' ? { broker: cached.broker } : {}),
+        issuer: entry.issuer,
+        assertionEndpoint: entry.assertionEndpoint,
+        ...(typeof entry.broker === 'string' ? { broker: entry.broker } : {}),
       };
     }
-    return discover(email);
+    return null;
   };
+  const lookup: DiscoveryLookup = async (email) => (await cached(email)) ?? discover(email);
+  lookup.cached = cached;
+  return lookup;
 }

@@ -109,6 +109,8 @@ function isExtensionPage(sender: SenderLike, base: string, page?: string): boole
 export function createHandlers(deps: BackgroundDeps): Handlers {
   const timeoutMs = deps.networkTimeoutMs ?? 15_000;
   const handles = deps.handles ?? createHandleCache(deps.local, deps.now);
+  /** Per tab, a discovery running beside the challenge request (begin, step 3). */
+  const discoveries = new Map<number, Promise<void>>();
 
   /** Step 5 of protocol-spec.md#extension-processing: the assertion request, with credentials. */
   const requestAssertion = async (flow: ProviderFlow, challenge: ChallengeAnswer) => {
@@ -170,8 +172,27 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
         await deps.flows.apply(tabId, { kind: 'end' });
         return email;
       }
-      // Step 3: discovery of the address's provider (cached).
-      const provider = await deps.discovery(email);
+      const site = challengeUrl(message.endpoint, parseEmail(email).domain);
+      // Step 3: discovery of the address's provider. Not cached: it runs while the content
+      // script asks for the challenge (step 4), which names only the domain the user just
+      // agreed to give the site; the assertion request waits for both.
+      const known = deps.discovery.cached ? await deps.discovery.cached(email) : undefined;
+      if (known === null) {
+        const discovery = deps.discovery(email).then(
+          async (provider) => {
+            const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
+            if (!next.ok) throw new FlowFailure(failure(next.code));
+          },
+          async (err: unknown) => {
+            await deps.flows.apply(tabId, { kind: 'end' });
+            throw err;
+          },
+        );
+        discovery.catch(() => undefined); // an unhandled failure is the assert handler's
+        discoveries.set(tabId, discovery);
+        return { ok: true, challengeUrl: site };
+      }
+      const provider = known ?? (await deps.discovery(email));
       const next = await deps.flows.apply(tabId, { kind: 'discovered', email, ...provider });
       if (!next.ok) return failure(next.code);
       // Step 4 from the page: its nonce and a handle this site gave before, when both are
@@ -192,7 +213,7 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
       }
       // Step 4 is otherwise the content script's: it GETs this challenge URL from the page
       // context. Only the domain goes to the site, and only now that the user has agreed.
-      return { ok: true, challengeUrl: challengeUrl(message.endpoint, parseEmail(email).domain) };
+      return { ok: true, challengeUrl: site };
     } catch (err) {
       await deps.flows.apply(tabId, { kind: 'end' });
       return toFailure(err);
@@ -229,6 +250,15 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     } catch {
       await deps.flows.apply(tabId, { kind: 'end' });
       return failure('challenge_failed');
+    }
+    const discovery = discoveries.get(tabId);
+    if (discovery) {
+      discoveries.delete(tabId);
+      try {
+        await discovery;
+      } catch (err) {
+        return err instanceof FlowFailure ? err.failure : toFailure(err);
+      }
     }
     const started = await deps.flows.apply(tabId, { kind: 'assert', endpoint: message.endpoint });
     if (!started.ok || started.state?.phase !== 'asserting') return failure('no_flow');
@@ -342,6 +372,15 @@ export function createHandlers(deps: BackgroundDeps): Handlers {
     'chooser-to-background:choose': choose,
     'options-to-background:discover': discover,
   };
+}
+
+/** A refusal found by background work, carried to the handler that reports it. */
+class FlowFailure extends Error {
+  readonly failure: Failure;
+  constructor(found: Failure) {
+    super(found.code);
+    this.failure = found;
+  }
 }
 
 /** The `kid` of an assertion that passed step 6 (so it decodes). */
