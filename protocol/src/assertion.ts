@@ -1,11 +1,34 @@
 // The assertion JWT: creation and verification (protocol-spec.md#assertion).
 import { base64url, CompactSign, type CryptoKey, compactVerify } from 'jose';
-import * as z from 'zod';
 import { signCompactWithNode } from './assertion-signing.ts';
 import { ASSERTION_TYP, ASSOCIATION_ALG, limits, PROVIDER_KEY_ALG } from './constants.ts';
 import { parseEmail } from './email.ts';
 import { BssoError } from './errors.ts';
 import { randomToken, TOKEN_PATTERN } from './random.ts';
+
+type NodeCrypto = typeof import('node:crypto');
+type NodeModules = {
+  crypto: NodeCrypto;
+  Buffer: typeof import('node:buffer')['Buffer'];
+};
+// Node's HMAC is about 5x faster than the asynchronous WebCrypto job jose runs per
+// verification (bench/README.md), and a site verifies every warm sign-in this way; Buffer
+// decodes base64url in one native call where jose goes through atob and two replaces.
+const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+  .process;
+const node: NodeModules | undefined =
+  nodeProcess?.getBuiltinModule === undefined
+    ? undefined
+    : {
+        crypto: nodeProcess.getBuiltinModule('node:crypto') as NodeCrypto,
+        Buffer: (nodeProcess.getBuiltinModule('node:buffer') as typeof import('node:buffer'))
+          .Buffer,
+      };
+
+// The last token decodeAssertion accepted with alg HS256: its header is then known to be HS256
+// without `crit` or `b64`, and a verification of the same string right after (the site's
+// step 6) need not decode and parse it again. Any other string is checked in full.
+let lastDecodedHs256: string | undefined;
 
 export interface AssertionClaims {
   /** The provider's issuer origin. */
@@ -100,11 +123,6 @@ export async function signAssertion(
 }
 
 // Header members that would let a token pick its own key, or change how it is processed.
-const headerSchema = z.looseObject({
-  alg: z.enum([ASSOCIATION_ALG, PROVIDER_KEY_ALG]),
-  typ: z.literal(ASSERTION_TYP),
-  kid: z.string().regex(TOKEN_PATTERN),
-});
 const FORBIDDEN_HEADERS = [
   'crit',
   'jku',
@@ -118,41 +136,44 @@ const FORBIDDEN_HEADERS = [
   'b64',
 ];
 
-const claimsSchema = z.looseObject({
-  iss: z.string().max(2048),
-  sub: z.string().max(limits.maxEmailLength),
-  aud: z.string().max(2048),
-  nonce: z.string().regex(TOKEN_PATTERN),
-  iat: z.number().int().nonnegative(),
-  exp: z.number().int().nonnegative(),
-  jti: z.string().regex(TOKEN_PATTERN),
-  invalidate_handle: z.string().regex(TOKEN_PATTERN).optional(),
-});
-
 export interface DecodedAssertion {
   header: AssertionHeader;
   claims: AssertionClaims;
 }
+
+export interface DecodeOptions {
+  /**
+   * `auto` (default) decodes base64url with Node's Buffer where it exists; `portable` with
+   * jose's decoder, as in browsers. Both accept and refuse exactly the same tokens, with the
+   * same errors.
+   */
+  implementation?: 'auto' | 'portable';
+}
+
+// Three non-empty base64url segments and nothing else (no padding, no whitespace).
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Reads an assertion's header and claims WITHOUT verifying the signature, with strict shape
  * checks: compact JWS only, an allowed `alg`, the BSSO `typ`, no key-selecting or
  * critical headers, every claim present with its type. Run before any crypto or network.
  */
-export function decodeAssertion(token: unknown): DecodedAssertion {
+export function decodeAssertion(token: unknown, options: DecodeOptions = {}): DecodedAssertion {
   if (typeof token !== 'string' || token.length === 0) {
     throw new BssoError('invalid_assertion', 'The assertion is missing.');
   }
   if (token.length > limits.maxAssertionLength) {
     throw new BssoError('invalid_assertion', 'The assertion is too long.');
   }
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) {
+  if (!COMPACT_JWS.test(token)) {
     throw new BssoError('invalid_assertion', 'The assertion is not a compact JWS.');
   }
-  const header = parseSegment(parts[0] ?? '');
-  const payload = parseSegment(parts[1] ?? '');
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+  const portable = options.implementation === 'portable';
+  const firstDot = token.indexOf('.');
+  const secondDot = token.indexOf('.', firstDot + 1);
+  const header = parseSegment(token.slice(0, firstDot), portable);
+  const payload = parseSegment(token.slice(firstDot + 1, secondDot), portable);
+  if (!isJsonObject(header)) {
     throw new BssoError('invalid_assertion', 'The assertion header is malformed.');
   }
   for (const name of FORBIDDEN_HEADERS) {
@@ -160,32 +181,98 @@ export function decodeAssertion(token: unknown): DecodedAssertion {
       throw new BssoError('invalid_assertion', `The assertion header must not have "${name}".`);
     }
   }
-  const h = headerSchema.safeParse(header);
-  if (!h.success) {
+  const { alg, typ, kid } = header;
+  if (
+    (alg !== ASSOCIATION_ALG && alg !== PROVIDER_KEY_ALG) ||
+    typ !== ASSERTION_TYP ||
+    !isToken(kid)
+  ) {
     throw new BssoError('invalid_assertion', 'The assertion header has a wrong alg, typ or kid.');
   }
-  const c = claimsSchema.safeParse(payload);
-  if (!c.success) throw new BssoError('invalid_assertion', 'The assertion claims are malformed.');
-  const { invalidate_handle, ...required } = c.data;
+  if (!isJsonObject(payload) || !hasClaimTypes(payload)) {
+    throw new BssoError('invalid_assertion', 'The assertion claims are malformed.');
+  }
   const claims: AssertionClaims = {
-    iss: required.iss,
-    sub: required.sub,
-    aud: required.aud,
-    nonce: required.nonce,
-    iat: required.iat,
-    exp: required.exp,
-    jti: required.jti,
+    iss: payload.iss,
+    sub: payload.sub,
+    aud: payload.aud,
+    nonce: payload.nonce,
+    iat: payload.iat,
+    exp: payload.exp,
+    jti: payload.jti,
   };
-  if (invalidate_handle !== undefined) claims.invalidate_handle = invalidate_handle;
-  return { header: { alg: h.data.alg, typ: h.data.typ, kid: h.data.kid }, claims };
+  if (payload.invalidate_handle !== undefined) claims.invalidate_handle = payload.invalidate_handle;
+  lastDecodedHs256 = alg === ASSOCIATION_ALG ? token : undefined;
+  return { header: { alg, typ, kid }, claims };
 }
 
-function parseSegment(segment: string): unknown {
+// The shape checks by hand: these ran as zod schemas, a tenth of a site's sign-in with the
+// decoding (bench/README.md, section 2). test/assertion-decode.test.ts holds the schemas they
+// replace and compares both on hostile input.
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN_PATTERN.test(value);
+}
+
+/** At most `maxLength` code points (zod's `max`: a surrogate pair counts once). */
+function isStringUpTo(value: unknown, maxLength: number): value is string {
+  if (typeof value !== 'string') return false;
+  if (value.length <= maxLength) return true;
+  let length = value.length;
+  for (let i = 0; i < value.length - 1 && length > maxLength; i++) {
+    const high = value.charCodeAt(i);
+    if ((high & 0xfc00) === 0xd800 && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length--;
+      i++;
+    }
+  }
+  return length <= maxLength;
+}
+
+/** A non-negative integer within the safe range (zod's `number().int().nonnegative()`). */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function hasClaimTypes(c: Record<string, unknown>): c is Record<string, unknown> &
+  Omit<AssertionClaims, 'invalidate_handle'> & {
+    invalidate_handle?: string | undefined;
+  } {
+  return (
+    isStringUpTo(c.iss, 2048) &&
+    isStringUpTo(c.sub, limits.maxEmailLength) &&
+    isStringUpTo(c.aud, 2048) &&
+    isToken(c.nonce) &&
+    isNumericDate(c.iat) &&
+    isNumericDate(c.exp) &&
+    isToken(c.jti) &&
+    (c.invalidate_handle === undefined || isToken(c.invalidate_handle))
+  );
+}
+
+// One decoder for every segment (making one per segment was a measurable part of decoding);
+// without `stream` a decode() keeps no state from the one before.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseSegment(segment: string, portable: boolean): unknown {
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(segment)));
+    const bytes = node && !portable ? nodeBase64url(node, segment) : base64url.decode(segment);
+    return JSON.parse(strictUtf8.decode(bytes));
   } catch {
     throw new BssoError('invalid_assertion', 'The assertion is not valid base64url JSON.');
   }
+}
+
+/**
+ * The bytes jose's decoder gives in Node (atob) for a segment of base64url characters:
+ * Buffer decodes the same bytes, but would drop a last lone character that atob refuses.
+ */
+function nodeBase64url({ Buffer }: NodeModules, segment: string): Uint8Array {
+  if (segment.length % 4 === 1) throw new TypeError('base64url of 4k+1 characters');
+  return Buffer.from(segment, 'base64url');
 }
 
 export interface ClaimExpectations {
@@ -231,17 +318,11 @@ export function checkAssertionClaims(claims: AssertionClaims, expect: ClaimExpec
 export interface HmacVerifyOptions {
   /**
    * `auto` (default) uses Node's synchronous HMAC where it exists and jose (WebCrypto)
-   * elsewhere; `webcrypto` forces jose. Both accept and refuse exactly the same tokens.
+   * elsewhere; `webcrypto` forces jose. Both accept and refuse exactly the same tokens: a
+   * signature must be canonical unpadded base64url either way.
    */
   implementation?: 'auto' | 'webcrypto';
 }
-
-type NodeCrypto = typeof import('node:crypto');
-// Node's HMAC is about 5x faster than the asynchronous WebCrypto job jose runs per
-// verification (bench/README.md), and a site verifies every warm sign-in this way.
-const nodeCrypto = (
-  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
 
 /** Verifies the HMAC of an association-signed assertion with the association's secret. */
 export async function verifyAssociationSignature(
@@ -249,23 +330,43 @@ export async function verifyAssociationSignature(
   secret: Uint8Array,
   options: HmacVerifyOptions = {},
 ): Promise<void> {
-  const parts = token.split('.');
-  let valid = parts.length === 3 && isPlainHs256Header(parts[0] ?? '');
-  if (valid && nodeCrypto && options.implementation !== 'webcrypto') {
-    valid = verifyHmacWithNode(nodeCrypto, parts as [string, string, string], secret);
+  let valid = token === lastDecodedHs256 || isPlainHs256Compact(token);
+  if (valid && node && options.implementation !== 'webcrypto') {
+    valid = verifyHmacWithNode(node, token, secret);
   } else if (valid) {
-    valid = await compactVerify(token, secret, { algorithms: [ASSOCIATION_ALG] }).then(
-      () => true,
-      () => false,
-    );
+    // jose's decoder (atob) would also take non-zero unused bits in the last character.
+    valid =
+      isCanonicalBase64url(token.slice(token.lastIndexOf('.') + 1)) &&
+      (await compactVerify(token, secret, { algorithms: [ASSOCIATION_ALG] }).then(
+        () => true,
+        () => false,
+      ));
   }
   if (!valid) throw new BssoError('invalid_signature', 'The assertion signature does not verify.');
 }
 
-/** HS256 and nothing that changes what is signed (`crit`, `b64`), whichever HMAC runs. */
-function isPlainHs256Header(segment: string): boolean {
+/** The signature's text is the one unpadded base64url of its bytes, as Node's path requires. */
+function isCanonicalBase64url(segment: string): boolean {
   try {
-    const header: unknown = JSON.parse(new TextDecoder().decode(base64url.decode(segment)));
+    return base64url.encode(base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What both HMAC paths require before any HMAC: three non-empty base64url segments that
+ * jose's decoder takes (none of 4k+1 characters), and a header that is UTF-8 JSON with alg
+ * HS256 and nothing that changes what is signed (`crit`, `b64`). jose refuses the rest of its
+ * own accord; Node's path used to let some through (a payload it never decodes, a header
+ * that is not UTF-8), which no token decodeAssertion accepts has.
+ */
+function isPlainHs256Compact(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false;
+  const parts = token.split('.');
+  if (parts.some((part) => part.length % 4 === 1)) return false;
+  try {
+    const header: unknown = JSON.parse(strictUtf8.decode(base64url.decode(parts[0] ?? '')));
     if (typeof header !== 'object' || header === null || Array.isArray(header)) return false;
     const h = header as Record<string, unknown>;
     return h.alg === ASSOCIATION_ALG && !('crit' in h) && !('b64' in h);
@@ -277,34 +378,33 @@ function isPlainHs256Header(segment: string): boolean {
 // Making a KeyObject from raw bytes was a tenth of a warm verification's CPU time; a site's
 // association cache hands out the same secret object for every sign-in, so keep one per secret.
 const hmacKeys = new WeakMap<Uint8Array, ReturnType<NodeCrypto['createSecretKey']>>();
-function hmacKey(node: NodeCrypto, secret: Uint8Array) {
+function hmacKey({ crypto }: NodeModules, secret: Uint8Array) {
   let key = hmacKeys.get(secret);
   if (!key) {
-    key = node.createSecretKey(secret);
+    key = crypto.createSecretKey(secret);
     hmacKeys.set(secret, key);
   }
   return key;
 }
 
-/** The HMAC of a compact JWS with Node's crypto and a constant-time compare. */
-function verifyHmacWithNode(
-  node: NodeCrypto,
-  [header, payload, signature]: [string, string, string],
-  secret: Uint8Array,
-): boolean {
-  let given: Uint8Array;
-  try {
-    given = base64url.decode(signature);
-  } catch {
-    return false;
-  }
-  // Refuse non-canonical base64url, as a strict decoder does.
-  if (base64url.encode(given) !== signature) return false;
-  const expected = node
-    .createHmac('sha256', hmacKey(node, secret))
-    .update(`${header}.${payload}`)
-    .digest();
-  return given.length === expected.length && node.timingSafeEqual(given, expected);
+/**
+ * The HMAC of a compact JWS (three segments) with Node's crypto and a constant-time compare.
+ * A signature verifies when it is canonical unpadded base64url that decodes to the HMAC; the
+ * only such text is the HMAC's own base64url, so the signature is compared with that text
+ * instead of being decoded and encoded again.
+ */
+function verifyHmacWithNode(node: NodeModules, token: string, secret: Uint8Array): boolean {
+  const lastDot = token.lastIndexOf('.');
+  const expected = node.Buffer.from(
+    node.crypto
+      .createHmac('sha256', hmacKey(node, secret))
+      .update(token.slice(0, lastDot))
+      .digest('base64url'),
+    'latin1',
+  );
+  // UTF-8, so that a non-ASCII character never equals an ASCII byte.
+  const given = node.Buffer.from(token.slice(lastDot + 1), 'utf8');
+  return given.length === expected.length && node.crypto.timingSafeEqual(given, expected);
 }
 
 /** Verifies a provider-key-signed assertion with the provider's public key for its `kid`. */

@@ -42,8 +42,9 @@ export const memoryCapacity = {
 } as const;
 
 /**
- * A map whose entries vanish at their `expiresAt` (swept lazily on writes), kept in order of
- * last use, with at most `maxEntries` entries.
+ * A map whose entries vanish at their `expiresAt` (never returned after it, and swept lazily
+ * on writes: one pass over the map per `max(1000, size)` writes, so a write costs the same at
+ * any size), kept in order of last use, with at most `maxEntries` entries.
  */
 class ExpiringMap<V extends { expiresAt: number }> {
   readonly #entries = new Map<string, { value: V; usedAt: number }>();
@@ -74,15 +75,19 @@ class ExpiringMap<V extends { expiresAt: number }> {
       return null;
     }
     // Most recently used last: the first entry is the one to push out.
+    entry.usedAt = now;
     this.#entries.delete(key);
-    this.#entries.set(key, { value: entry.value, usedAt: now });
+    this.#entries.set(key, entry);
     return entry.value;
   }
 
   /** Stores `value`; false when the map is full of entries too recent to push out. */
   set(key: string, value: V): boolean {
     const now = this.#now();
-    if (++this.#writes % 1000 === 0) this.#sweep(now);
+    if (++this.#writes >= Math.max(1000, this.#entries.size)) {
+      this.#writes = 0;
+      this.#sweep(now);
+    }
     if (!this.#entries.delete(key) && this.#entries.size >= this.#max && !this.#pushOut(now)) {
       return false;
     }
@@ -90,10 +95,12 @@ class ExpiringMap<V extends { expiresAt: number }> {
     return true;
   }
 
+  /** The unexpired value of `key`, removed in the same step. */
   take(key: string): V | null {
-    const value = this.get(key);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return null;
     this.#entries.delete(key);
-    return value;
+    return entry.value.expiresAt <= this.#now() ? null : entry.value;
   }
 
   delete(key: string): void {
