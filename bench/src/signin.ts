@@ -120,6 +120,8 @@ async function main(): Promise<void> {
       verification: 'association',
       outbound: { network: siteNetwork },
       deliveryAnswer: delivery,
+      // A cold sign-in waits for none of the site's requests to the provider.
+      associate: 'background',
     });
   const op = createOidcProvider();
   const newRp = () => createOidcRelyingParty(op.clientSecret);

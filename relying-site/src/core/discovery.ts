@@ -40,6 +40,11 @@ export interface Discovery {
    * Throws `no_provider` when the domain answered that it names none (protocol-spec.md#fallback).
    */
   forDomain(domain: string, address?: string): Promise<ProviderConfig>;
+  /**
+   * What the site already knows of the domain, without any request: its provider's issuer,
+   * 'no_provider' (the domain answered that it names none), or null (not known now).
+   */
+  known(domain: string): Promise<string | 'no_provider' | null>;
   /** Resolves when no background refresh is running (tests, graceful shutdown). */
   settled(): Promise<void>;
 }
@@ -141,6 +146,16 @@ export function createDiscovery(
         inFlight.set(domain, pending);
       }
       return pending;
+    },
+
+    async known(domain) {
+      const t = now();
+      const cached = await cache.get(domain);
+      if (cached && cached.expiresAt > t) return cached.config.issuer;
+      const failed = failures.get(domain);
+      return failed && failed.until > t && failed.error.code === 'no_provider'
+        ? 'no_provider'
+        : null;
     },
 
     async settled() {

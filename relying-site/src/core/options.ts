@@ -29,6 +29,14 @@ export interface SiteCoreOptions {
    */
   fallbackBrokers?: readonly string[];
   outbound?: OutboundOptions;
+  /**
+   * A challenge for a domain whose provider the site has not discovered, or holds no live
+   * association with: 'wait' (default) discovers and associates first, so the challenge names
+   * a handle; 'background' answers at once without one (that sign-in verifies directly) and
+   * discovers and associates in the background, so no sign-in waits for the site's requests
+   * to the provider (protocol-spec.md#challenge). Renewals are always in the background.
+   */
+  associate?: 'wait' | 'background';
   /** Session lifetime in seconds. Default 8 hours. */
   sessionTtlSeconds?: number;
   /** Challenge nonce lifetime in seconds. Default 300. */

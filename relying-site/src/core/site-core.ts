@@ -71,6 +71,8 @@ export interface SiteCore {
   providerFor(domain: string): Promise<ProviderConfig>;
   /** Verifies a delivered assertion (all of protocol-spec.md#site-verification). */
   verify(input: { browserId: string | undefined; assertion: string }): Promise<VerifiedAssertion>;
+  /** Resolves when no background discovery or association (of any kind) is running. */
+  settled(): Promise<void>;
   /** Closes connections the core opened itself (the Redis client of `stores.redisUrl`). */
   close(): Promise<void>;
 }
@@ -97,6 +99,28 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
   const { client: _client, close: closeRedis, pageChallengeKeys: _keys, ...shared } = redis ?? {};
   const stores: SiteStores = { ...createMemoryStores(now), ...shared, ...given };
   const pageKeys = page?.keys ?? redis?.pageChallengeKeys ?? memoryPageChallengeKeys();
+  const associateInBackground = options.associate === 'background';
+  if (options.associate !== undefined && options.associate !== 'wait' && !associateInBackground) {
+    throw new TypeError("associate must be 'wait' or 'background'.");
+  }
+  /** Discoveries and first associations a challenge started and did not wait for. */
+  const background = new Set<Promise<unknown>>();
+  const inBackground = (work: Promise<unknown>) => {
+    const tracked: Promise<unknown> = work.finally(() => background.delete(tracked));
+    background.add(tracked);
+  };
+  /**
+   * True when a challenge for `domain` can name a handle without waiting for a request: its
+   * provider (or broker) is known and the site holds a live association with it.
+   */
+  const readyForDomain = async (domain: string): Promise<boolean> => {
+    const known = await discovery.known(domain).catch(() => null);
+    // A domain that names no provider gets the first broker's handle (see providerOrBroker).
+    const issuer = known === 'no_provider' ? brokers.issuers[0] : known;
+    if (!issuer) return false;
+    const held = await stores.associations.get(issuer).catch(() => null);
+    return held !== null && held.expiresAt > now();
+  };
   // Without association handles (direct verification) a page nonce saves nothing.
   const pageChallengesOn =
     page !== undefined && mode === 'association' && stores.nonces.claim !== undefined;
@@ -145,6 +169,10 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
     associations,
     sessions,
     newBrowserId: () => randomToken(limits.idBytes * 2),
+    settled: async () => {
+      while (background.size > 0) await Promise.all(background);
+      await Promise.all([associations.settled(), discovery.settled()]);
+    },
     close: async () => {
       await outbound.close();
       await closeRedis?.();
@@ -162,11 +190,13 @@ export function createSiteCore(options: SiteCoreOptions): SiteCore {
       let handle: { handle: string; expiresAt: number } | null = null;
       if (mode === 'association') {
         // A provider that cannot be found or associated with leaves direct verification.
-        try {
-          const config = await providerOrBroker(discovery, brokers, name);
-          handle = await associations.current(config);
-        } catch {
-          handle = null;
+        const lookup = () =>
+          providerOrBroker(discovery, brokers, name).then((config) => associations.current(config));
+        if (associateInBackground && !(await readyForDomain(name))) {
+          // Nothing to wait for in this sign-in: it verifies directly, the next gets a handle.
+          inBackground(lookup().catch(() => null));
+        } else {
+          handle = await lookup().catch(() => null);
         }
       }
       const expiresAt = now() + nonceTtl * 1000;
