@@ -14,7 +14,7 @@ export interface RememberedHandle {
 export interface HandleCache {
   /** A handle for this endpoint and issuer under `handleSet`, alive for the margin; or null. */
   usable(endpoint: string, issuer: string, handleSet: string): Promise<string | null>;
-  /** Remembers the handle of a challenge answer that says how long it may be reused. */
+  /** Remembers the handle of a challenge answer that says how long it may be reused (else nothing). */
   learn(endpoint: string, issuer: string, challenge: ChallengeAnswer): Promise<void>;
   /** Forgets the handle (the provider no longer signed with it). */
   forget(endpoint: string, issuer: string): Promise<void>;
@@ -46,12 +46,9 @@ export function createHandleCache(area: StorageAreaLike, now: () => number): Han
     async learn(endpoint, issuer, challenge) {
       const { handle, handle_set: handleSet, handle_expires_in: seconds } = challenge;
       const key = handleKey(endpoint, issuer);
-      if (handle === undefined || handleSet === undefined || seconds === undefined) {
-        // The site no longer offers a reusable handle: forget any older one (no write when
-        // there is none, the common case of a site without page challenges).
-        if ((await area.get(key))[key] !== undefined) await area.remove(key);
-        return;
-      }
+      // An answer without a reusable handle changes nothing: a remembered handle is used only
+      // under its own handle set, which a site that lost it no longer names.
+      if (handle === undefined || handleSet === undefined || seconds === undefined) return;
       const entry: RememberedHandle = { handle, handleSet, expiresAt: now() + seconds * 1000 };
       await area.set({ [key]: entry });
     },
