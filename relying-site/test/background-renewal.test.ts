@@ -7,48 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BssoError } from '@bsso/protocol';
 import { createDiscovery } from '../src/core/discovery.ts';
-import {
-  createMemoryAssociationCache,
-  createMemoryDiscoveryCache,
-} from '../src/core/memory-stores.ts';
+import { createMemoryDiscoveryCache } from '../src/core/memory-stores.ts';
 import { createOutbound, type Outbound } from '../src/core/outbound.ts';
-import type { AssociationCache, DiscoveryCache } from '../src/core/stores.ts';
+import type { DiscoveryCache } from '../src/core/stores.ts';
 import { ALICE, ENDPOINT, type Fixture, startFixture } from './helpers/fixture.ts';
+import { gate, lockableAssociations } from './helpers/gates.ts';
 
 const HOUR_MS = 3600_000;
 const ISSUER = 'https://mail.test';
-
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/** A memory association cache with the cross-instance lock, which a test can hold shut. */
-function lockableAssociations(now: () => number) {
-  const inner = createMemoryAssociationCache(now);
-  let held: Promise<void> | null = null;
-  let locks = 0;
-  const cache: AssociationCache = {
-    get: (issuer) => inner.get(issuer),
-    set: (issuer, record) => inner.set(issuer, record),
-    delete: (issuer) => inner.delete(issuer),
-    async lock() {
-      locks++;
-      if (held) await held;
-      return async () => undefined;
-    },
-  };
-  return {
-    cache,
-    hold(until: Promise<void>) {
-      held = until;
-    },
-    locks: () => locks,
-  };
-}
 
 describe('association renewal in the background', () => {
   // A test on the old behaviour (renewal inside the challenge) hangs on the held lock.

@@ -3,39 +3,31 @@
 // association follow in the background, that sign-in verifies directly, the next is local.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createMemoryAssociationCache, createSiteCore } from '../src/core/index.ts';
-import type { AssociationCache } from '../src/core/stores.ts';
+import { createSiteCore } from '../src/core/index.ts';
 import { ALICE, ENDPOINT, hasSessionCookie, startFixture } from './helpers/fixture.ts';
+import { gate, lockableAssociations } from './helpers/gates.ts';
 
 describe("associate: 'background'", () => {
   test('the first challenge waits for no request of the site; the next one names the handle', {
     timeout: 20_000,
   }, async () => {
     let clock = () => 0;
-    const inner = createMemoryAssociationCache(() => clock());
-    // The association lock, held shut until the test opens it: a challenge that waited for
-    // the first association would hang here.
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => {
-      open = resolve;
+    // The association lock held shut until the test opens it: a challenge that waited for the
+    // first association would hang here.
+    const associations = lockableAssociations(() => clock());
+    const held = gate();
+    associations.hold(held.opened);
+    const fx = await startFixture({
+      associate: 'background',
+      stores: { associations: associations.cache },
     });
-    const associations: AssociationCache = {
-      get: (issuer) => inner.get(issuer),
-      set: (issuer, record) => inner.set(issuer, record),
-      delete: (issuer) => inner.delete(issuer),
-      async lock() {
-        await opened;
-        return async () => undefined;
-      },
-    };
-    const fx = await startFixture({ associate: 'background', stores: { associations } });
     clock = () => fx.clock.now;
     try {
       const browser = fx.browser();
       const first = await browser.challenge();
       assert.equal(first.handle, undefined, 'no handle: nothing was waited for');
       assert.equal(fx.standIn.count('/bsso/associate'), 0);
-      open();
+      held.open();
       await fx.core.settled();
       assert.equal(fx.standIn.count('/.well-known/webfinger'), 1);
       assert.equal(fx.standIn.count('/bsso/associate'), 1);
